@@ -1,0 +1,5 @@
+"""``python -m idemlint``."""
+
+from .cli import main
+
+raise SystemExit(main())

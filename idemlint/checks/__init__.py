@@ -1,0 +1,3 @@
+"""Rule modules; importing this package registers every rule."""
+
+from . import meta, nondeterminism  # noqa: F401

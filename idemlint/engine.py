@@ -1,0 +1,236 @@
+"""The engine: from a file's bytes to its findings, and to its fixed text.
+
+It knows rules only through the registry interface: which are enabled, what they need a file
+to mention before it is worth parsing, ``check``, and two optional hooks (``load_error`` for
+files that cannot be analysed, ``suppressions`` for reporting unused ``# noqa``).
+"""
+
+from __future__ import annotations
+
+import ast
+import traceback
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .analysis import ModuleAnalysis
+from .config import Settings
+from .diagnostics import Finding
+from .fixes.apply import FixOutcome, fix_text, materialize
+from .fixes.context import FixContext
+from .noqa import Suppressions
+from .noqa import parse as parse_suppressions
+from .project import Project
+from .registry import Rule, all_rules, expand_selector, select_codes
+from .source import LoadError, SourceFile, read
+
+
+@dataclass
+class FileResult:
+    """What linting one file produced."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    skipped: bool = False  # prefiltered: the file cannot contain findings
+    fixed: Counter[str] = field(default_factory=Counter)
+    original: str | None = None  # text before fixing (set when fixes were applied)
+    fixed_text: str | None = None  # text after fixing
+    internal_errors: list[str] = field(default_factory=list)
+    refused_fixes: list[Finding] = field(default_factory=list)
+    source: SourceFile | None = field(default=None, repr=False)
+
+
+class Linter:
+    """Runs the enabled rules over files. One instance per run (per process)."""
+
+    def __init__(self, settings: Settings, project: Project | None = None) -> None:
+        self.settings = settings
+        self.project = project
+        registry = all_rules()
+        self.enabled = select_codes(
+            settings.select, settings.extend_select, settings.ignore, registry
+        )
+        self.rules: list[Rule] = [
+            cls(settings) for code, cls in registry.items() if code in self.enabled
+        ]
+        self._all_codes = list(registry)
+        kb = settings.kb
+        triggers: set[bytes] = set()
+        needs = {rule.requires for rule in self.rules}
+        self.always_parse = "always" in needs
+        if "handlers" in needs:
+            triggers.update(kb.framework.triggers)
+        if "ingress" in needs:
+            triggers.update(kb.framework.ingress_triggers)
+            triggers.update(_url_triggers(settings.ingress_urls))
+        if "suppressions" in needs:
+            triggers.add(b"noqa")
+        self.triggers = tuple(sorted(triggers))
+
+    # -- entry points ----------------------------------------------------------------------
+    def check_path(self, path: Path, display: str | None = None) -> FileResult:
+        display = display if display is not None else str(path)
+        try:
+            raw = read(path, self.settings.max_file_size)
+        except LoadError as error:
+            return FileResult(display, self.load_error_findings(display, error))
+        return self.check_bytes(display, raw, path)
+
+    def check_bytes(self, display: str, raw: bytes, path: Path | None = None) -> FileResult:
+        if not self.always_parse and not self.worth_parsing(raw):
+            return FileResult(display, skipped=True)
+        try:
+            source = SourceFile.from_bytes(display, raw)
+        except LoadError as error:
+            return FileResult(display, self.load_error_findings(display, error))
+        return self.check_source(source, path)
+
+    def check_source(self, source: SourceFile, path: Path | None = None) -> FileResult:
+        result = FileResult(source.path, source=source)
+        findings, _ = self._lint(source, path, result)
+        result.findings = findings
+        return result
+
+    def fix_source(
+        self, source: SourceFile, path: Path | None, unsafe: bool, codes: set[str] | None = None
+    ) -> FileResult:
+        """Apply fixes until stable; the result holds the final findings and the new text."""
+        result = FileResult(source.path, source=source)
+
+        def lint(text: str) -> tuple[list[Finding], FixContext | None]:
+            current = SourceFile(source.path, text, source.encoding, source.bom, source.newline)
+            scratch = FileResult(source.path)
+            return self._lint(current, path, scratch)
+
+        def wanted(finding: Finding) -> bool:
+            assert finding.fix is not None
+            if codes is not None and finding.code not in codes:
+                return False
+            return finding.fix.applicability == "safe" or unsafe
+
+        outcome: FixOutcome = fix_text(source, lint, wanted)
+        final = SourceFile(source.path, outcome.text, source.encoding, source.bom, source.newline)
+        findings, _ = self._lint(final, path, result)
+        result.findings = findings
+        result.fixed = outcome.fixed
+        result.refused_fixes = outcome.broken
+        if outcome.text != source.text:
+            result.original, result.fixed_text = source.text, outcome.text
+        result.source = final
+        return result
+
+    def materialize_fixes(self, result: FileResult, path: Path | None = None) -> None:
+        """Build the edits of the fixes in ``result`` (for output formats that show them)."""
+        pending = [f for f in result.findings if f.fix is not None and f.fix.edits is None]
+        if not pending or result.source is None:
+            return
+        module = self._analyse(result.source, path)
+        materialize(pending, FixContext(module) if module is not None else None)
+
+    # -- internals -------------------------------------------------------------------------
+    def worth_parsing(self, raw: bytes) -> bool:
+        lowered = raw.lower()
+        return any(token in lowered for token in self.triggers)
+
+    def load_error_findings(self, display: str, error: LoadError) -> list[Finding]:
+        out: list[Finding] = []
+        for rule in self.rules:
+            hook = getattr(rule, "load_error", None)
+            if hook is not None:
+                out.append(hook(display, error))
+        return out
+
+    def _analyse(self, source: SourceFile, path: Path | None) -> ModuleAnalysis | None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SyntaxWarnings are not ours to report
+                tree = ast.parse(source.text, filename=source.path)
+            return ModuleAnalysis(source, tree, self.settings, self.project, path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+
+    def _lint(
+        self, source: SourceFile, path: Path | None, result: FileResult
+    ) -> tuple[list[Finding], FixContext | None]:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(source.text, filename=source.path)
+        except SyntaxError as exc:
+            return self.load_error_findings(source.path, _syntax_error(exc, source)), None
+        except (RecursionError, MemoryError):
+            error = LoadError("too deeply nested to parse (the Python parser gave up)")
+            return self.load_error_findings(source.path, error), None
+        except ValueError as exc:
+            return self.load_error_findings(source.path, LoadError(f"cannot parse: {exc}")), None
+        try:
+            module = ModuleAnalysis(source, tree, self.settings, self.project, path)
+        except RecursionError:
+            error = LoadError("too deeply nested to analyse")
+            return self.load_error_findings(source.path, error), None
+        disabled = self._disabled_for(path)
+        findings: list[Finding] = []
+        for rule in self.rules:
+            if rule.code in disabled:
+                continue
+            try:
+                findings.extend(rule.check(module))
+            except RecursionError:
+                error = LoadError("too deeply nested to analyse")
+                findings.extend(self.load_error_findings(source.path, error))
+                break
+            except Exception:  # a bug in a rule must not stop the run
+                result.internal_errors.append(
+                    f"{source.path}: internal error in {rule.code}:\n{traceback.format_exc()}"
+                )
+        suppressions = parse_suppressions(source.text)
+        findings = suppressions.apply(findings)
+        findings.extend(self._suppression_findings(module, suppressions, disabled))
+        findings.sort(key=lambda f: f.sort_key)
+        return findings, FixContext(module)
+
+    def _suppression_findings(
+        self, module: ModuleAnalysis, suppressions: Suppressions, disabled: set[str]
+    ) -> list[Finding]:
+        out: list[Finding] = []
+        if suppressions.empty:
+            return out
+        for rule in self.rules:
+            hook = getattr(rule, "suppressions", None)
+            if hook is not None and rule.code not in disabled:
+                found = list(hook(module, suppressions, self.enabled - disabled))
+                out.extend(suppressions.apply(found) if found else found)
+        return out
+
+    def _disabled_for(self, path: Path | None) -> set[str]:
+        if path is None:
+            return set()
+        selectors = self.settings.ignored_codes(path)
+        disabled: set[str] = set()
+        for selector in selectors:
+            disabled |= expand_selector(selector, self._all_codes)
+        return disabled
+
+
+def _syntax_error(exc: SyntaxError, source: SourceFile) -> LoadError:
+    import sys
+
+    message = exc.msg or "invalid syntax"
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    line = exc.lineno or 1
+    column = exc.offset or 1
+    return LoadError(
+        f"syntax error: {message} (parsed with Python {version})", line, max(column, 1)
+    )
+
+
+def _url_triggers(urls: tuple[str, ...]) -> set[bytes]:
+    from urllib.parse import urlsplit
+
+    out: set[bytes] = set()
+    for url in urls:
+        host = urlsplit(url).netloc or url
+        if host:
+            out.add(host.lower().encode())
+    return out

@@ -1,0 +1,163 @@
+"""What a fix builder works with: exact node text and ranges, libcst for new code, imports.
+
+Ranges come from the ``ast`` positions of the nodes being replaced, so the rest of the file is
+untouched byte for byte. libcst parses and renders only the snippets a fix rewrites (a call,
+an import statement), which keeps comments and formatting inside them and costs nothing for
+files without fixes.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from ..diagnostics import Edit, FixUnavailable
+from ..scopes import Kind
+
+if TYPE_CHECKING:
+    from ..analysis import ModuleAnalysis
+
+_EMPTY = cst.Module(body=[])
+
+
+class FixContext:
+    """Helpers for building the edits of one fix on one module."""
+
+    def __init__(self, module: ModuleAnalysis) -> None:
+        self.module = module
+        self.source = module.source
+
+    # -- ranges and text -------------------------------------------------------------------
+    def span(self, node: ast.AST) -> tuple[int, int, int, int]:
+        """(line, column, end line, end column) of a node, columns in characters, 0-based."""
+        source = self.source
+        line, col = node.lineno, node.col_offset  # type: ignore[attr-defined]
+        end_line, end_col = node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
+        if end_line is None or end_col is None:
+            raise FixUnavailable("node without an end position")
+        return (
+            line,
+            source.char_column(line, col),
+            end_line,
+            source.char_column(end_line, end_col),
+        )
+
+    def text(self, node: ast.AST) -> str:
+        line, col, end_line, end_col = self.span(node)
+        source = self.source
+        return source.text[source.offset(line, col) : source.offset(end_line, end_col)]
+
+    def replace(self, node: ast.AST, content: str) -> Edit:
+        line, col, end_line, end_col = self.span(node)
+        return Edit(line, col, end_line, end_col, content)
+
+    def replace_range(self, start: ast.AST, end: ast.AST, content: str) -> Edit:
+        line, col, _, _ = self.span(start)
+        _, _, end_line, end_col = self.span(end)
+        return Edit(line, col, end_line, end_col, content)
+
+    def insert_before(self, node: ast.AST, content: str) -> Edit:
+        line, col, _, _ = self.span(node)
+        return Edit(line, col, line, col, content)
+
+    # -- libcst snippets -------------------------------------------------------------------
+    def cst_expression(self, node: ast.AST) -> cst.BaseExpression:
+        """The node's own text parsed by libcst (formatting and comments inside kept)."""
+        text = self.text(node)
+        try:
+            return cst.parse_expression(text)
+        except cst.ParserSyntaxError:
+            try:  # a multi-line expression outside brackets needs them to parse alone
+                return cst.parse_expression(f"({text})")
+            except cst.ParserSyntaxError as exc:
+                raise FixUnavailable(f"cannot parse {text!r}: {exc}") from None
+
+    @staticmethod
+    def code(node: cst.CSTNode) -> str:
+        return _EMPTY.code_for_node(node)
+
+    @staticmethod
+    def string(value: str) -> str:
+        """A double-quoted Python string literal."""
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'"{escaped}"'
+
+    # -- imports ---------------------------------------------------------------------------
+    def import_name(self, module: str, name: str) -> tuple[str, list[Edit]]:
+        """How to spell ``module.name`` at module level, and the edits that import it."""
+        target = f"{module}.{name}"
+        resolver = self.module.resolver
+        scope = self.module.scope
+        module_alias: str | None = None
+        for bound, bindings in scope.bindings.items():
+            binding = bindings[-1]
+            if binding.kind is not Kind.IMPORT:
+                continue
+            absolute = resolver.absolute(binding)
+            if absolute is None:
+                continue
+            canonical = self.module.kb.canonical(absolute)
+            if canonical == target or absolute == target:
+                return bound, []
+            if absolute == module and module_alias is None:
+                module_alias = bound
+        if module_alias is not None:
+            return f"{module_alias}.{name}", []
+        if name in scope.bindings:
+            raise FixUnavailable(f"`{name}` is already bound to something else")
+        existing = self._from_import(module)
+        if existing is not None:
+            return name, [self._extend_from_import(existing, name)]
+        return name, [self._insert_import(f"from {module} import {name}")]
+
+    def _from_import(self, module: str) -> ast.ImportFrom | None:
+        for stmt in self.module.tree.body:
+            if (
+                isinstance(stmt, ast.ImportFrom)
+                and stmt.module == module
+                and stmt.level == 0
+                and not any(alias.name == "*" for alias in stmt.names)
+            ):
+                return stmt
+        return None
+
+    def _extend_from_import(self, stmt: ast.ImportFrom, name: str) -> Edit:
+        text = self.text(stmt)
+        try:
+            parsed = cst.parse_statement(text + "\n")
+        except cst.ParserSyntaxError as exc:
+            raise FixUnavailable(str(exc)) from None
+        assert isinstance(parsed, cst.SimpleStatementLine)
+        node = parsed.body[0]
+        assert isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar)
+        names = list(node.names)
+        last = names[-1]
+        trailing = last.comma
+        names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        names.append(cst.ImportAlias(name=cst.Name(name), comma=trailing))
+        updated = node.with_changes(names=names)
+        return self.replace(stmt, self.code(updated))
+
+    def _insert_import(self, statement: str) -> Edit:
+        tree = self.module.tree
+        anchor: ast.stmt | None = None
+        body = tree.body
+        start = 0
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            anchor, start = body[0], 1
+        for stmt in body[start:]:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                anchor = stmt
+            else:
+                break
+        newline = self.source.newline
+        if anchor is None:
+            return Edit(1, 0, 1, 0, statement + newline)
+        end_line = anchor.end_lineno or anchor.lineno
+        if end_line >= len(self.source.lines):  # the anchor ends the file, no final newline
+            last = self.source.line(end_line)
+            return Edit(end_line, len(last), end_line, len(last), newline + statement)
+        return Edit(end_line + 1, 0, end_line + 1, 0, statement + newline)

@@ -1,0 +1,335 @@
+"""The knowledge base: API categories and framework profiles, loaded from the TOML in ``rules/``.
+
+The schema is documented in ``rules/README.md``. Loading validates every key so that a typo in
+the data (or in a user's ``[tool.idemlint.nondeterministic]``) is an error, not a silent miss.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+from .patterns import PatternError, PatternTable, expand
+
+# Vocabulary of the data (the code implements each of these; a test keeps them in step).
+FIX_STRATEGIES = frozenset(
+    {
+        "ctx-time",
+        "ctx-datetime",
+        "ctx-random",
+        "ctx-random-method",
+        "ctx-secrets",
+        "ctx-uuid",
+        "ctx-sleep",
+        "journal",
+        "restate-combinator",
+    }
+)
+CONDITIONS = frozenset({"no-args", "nonzero-delay", "durable-future-arg"})
+_ENTRY_FIELDS = frozenset({"code", "use", "fix", "safe", "when", "async", "note"})
+_CATEGORY_KEYS = frozenset(
+    {"code", "category", "fix", "safe", "apis", "returns", "aliases", "mutations"}
+)
+
+
+class KnowledgeError(ValueError):
+    """Invalid knowledge-base data; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiEntry:
+    """One known API: what calling it is, and how to replace it."""
+
+    pattern: str
+    code: str
+    category: str
+    use: str | None = None
+    fix: str | None = None
+    safe: bool = False
+    when: str | None = None
+    is_async: bool = False
+    note: str | None = None
+    origin: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """Where a journaled-action method (``run_typed``/``run``) takes its arguments."""
+
+    method: str
+    name: int = 0
+    action: int = 1
+    options: int | None = None
+    forwards: bool = False
+    action_keyword: str | None = None
+    args_keyword: str | None = None
+
+
+@dataclass(frozen=True)
+class Framework:
+    """How one durable-execution framework spells handlers, contexts and calls."""
+
+    name: str
+    package: str
+    docs: str
+    triggers: tuple[bytes, ...]
+    aliases: Mapping[str, str]
+    services: Mapping[str, str]
+    service_wrappers: Mapping[str, str]
+    decorators: Mapping[str, str]
+    context_types: frozenset[str]
+    journaled_actions: frozenset[str]
+    durable: frozenset[str]
+    calls: frozenset[str]
+    sends: frozenset[str]
+    journaled: frozenset[str]
+    accessors: frozenset[str]
+    actions: Mapping[str, ActionSpec]
+    combinators: Mapping[str, str]
+    ingress_clients: frozenset[str]
+    ingress_harnesses: frozenset[str]
+    ingress_methods: frozenset[str]
+    ingress_key_argument: str
+    ingress_key_header: str
+    ingress_triggers: tuple[bytes, ...] = ()
+
+    @property
+    def context_methods(self) -> frozenset[str]:
+        """Every method of the context that records something in the journal."""
+        return self.durable | self.calls | self.sends | self.journaled
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Everything idemlint knows about APIs, after user configuration is merged in."""
+
+    apis: PatternTable[ApiEntry]
+    deterministic: PatternTable[bool]
+    returns: Mapping[str, str]
+    aliases: Mapping[str, str]
+    mutations: PatternTable[ApiEntry]
+    framework: Framework
+    categories: Mapping[str, str] = field(default_factory=dict)
+
+    def lookup(self, qualname: str) -> ApiEntry | None:
+        """The entry for a called qualified name, unless it is marked deterministic."""
+        entry = self.apis.get(qualname)
+        if entry is None or self.deterministic.get(qualname):
+            return None
+        return entry
+
+    def canonical(self, qualname: str) -> str:
+        """Rewrite a re-exported spelling to its canonical name (longest alias prefix)."""
+        aliases = self.aliases
+        if qualname in aliases:
+            return aliases[qualname]
+        end = len(qualname)
+        while True:
+            end = qualname.rfind(".", 0, end)
+            if end <= 0:
+                return qualname
+            head = qualname[:end]
+            if head in aliases:
+                return aliases[head] + qualname[end:]
+
+    def with_extensions(
+        self,
+        nondeterministic: Mapping[str, Any],
+        deterministic: Iterable[str],
+        origin: str,
+    ) -> KnowledgeBase:
+        """A copy with user-declared APIs added and user-declared deterministic names."""
+        if not nondeterministic and not deterministic:
+            return self
+        apis: PatternTable[ApiEntry] = PatternTable()
+        apis.update(self.apis.items())
+        for pattern, spec in nondeterministic.items():
+            where = f"{origin}: nondeterministic.{pattern!r}"
+            if isinstance(spec, str):
+                spec = {"code": spec}
+            if not isinstance(spec, dict):
+                raise KnowledgeError(f"{where}: expected a code string or a table")
+            code = spec.get("code")
+            if not isinstance(code, str) or code not in self.categories:
+                known = ", ".join(sorted(self.categories))
+                raise KnowledgeError(f"{where}: `code` must be one of {known}")
+            entry = _entry(pattern, spec, code, self.categories[code], None, False, where)
+            _add(apis, pattern, entry, where)
+        det: PatternTable[bool] = PatternTable()
+        det.update(self.deterministic.items())
+        for pattern in deterministic:
+            _add(det, pattern, True, f"{origin}: deterministic {pattern!r}")
+        return replace(self, apis=apis, deterministic=det)
+
+
+def _add(table: PatternTable[Any], pattern: str, value: Any, where: str) -> None:
+    try:
+        table.add(pattern, value)
+    except PatternError as exc:
+        raise KnowledgeError(f"{where}: {exc}") from None
+
+
+def _entry(
+    pattern: str,
+    spec: Mapping[str, Any],
+    code: str,
+    category: str,
+    default_fix: str | None,
+    default_safe: bool,
+    where: str,
+) -> ApiEntry:
+    unknown = set(spec) - _ENTRY_FIELDS
+    if unknown:
+        raise KnowledgeError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    fix = spec.get("fix", default_fix) or None
+    if fix is not None and fix not in FIX_STRATEGIES:
+        raise KnowledgeError(f"{where}: unknown fix strategy {fix!r}")
+    when = spec.get("when")
+    if when is not None and when not in CONDITIONS:
+        raise KnowledgeError(f"{where}: unknown condition {when!r}")
+    for key, kind in (("use", str), ("note", str), ("safe", bool), ("async", bool)):
+        if key in spec and not isinstance(spec[key], kind):
+            raise KnowledgeError(f"{where}: `{key}` must be a {kind.__name__}")
+    return ApiEntry(
+        pattern=pattern,
+        code=code,
+        category=category,
+        use=spec.get("use"),
+        fix=fix,
+        safe=bool(spec.get("safe", default_safe)),
+        when=when,
+        is_async=bool(spec.get("async", False)),
+        note=spec.get("note"),
+        origin=where,
+    )
+
+
+def _load_toml(path: Traversable) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise KnowledgeError(f"{path.name}: {exc}") from None
+
+
+def _strings(data: Mapping[str, Any], key: str, where: str) -> list[str]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise KnowledgeError(f"{where}: `{key}` must be a list of strings")
+    return value
+
+
+def _table(data: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise KnowledgeError(f"{where}: `{key}` must be a table")
+    return value
+
+
+def _expanded_map(raw: Mapping[str, Any], where: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(value, str):
+            raise KnowledgeError(f"{where}.{key}: expected a string")
+        for name in expand(key):
+            out[name] = value
+    return out
+
+
+def _load_framework(path: Traversable) -> Framework:
+    data = _load_toml(path)
+    where = f"frameworks/{path.name}"
+    context = _table(data, "context", where)
+    ingress = _table(data, "ingress", where)
+    actions: dict[str, ActionSpec] = {}
+    for method, spec in _table(data, "actions", where).items():
+        try:
+            actions[method] = ActionSpec(method=method, **spec)
+        except TypeError as exc:
+            raise KnowledgeError(f"{where}: actions.{method}: {exc}") from None
+
+    def ctx_set(key: str) -> frozenset[str]:
+        return frozenset(_strings(context, key, f"{where}: context"))
+
+    return Framework(
+        name=data["name"],
+        package=data["package"],
+        docs=data.get("docs", ""),
+        triggers=tuple(t.lower().encode() for t in _strings(data, "triggers", where)),
+        aliases=_expanded_map(_table(data, "aliases", where), where),
+        services=_table(data, "services", where),
+        service_wrappers=_table(data, "service_wrappers", where),
+        decorators=_table(data, "decorators", where),
+        context_types=ctx_set("types"),
+        journaled_actions=ctx_set("journaled_actions"),
+        durable=ctx_set("durable"),
+        calls=ctx_set("calls"),
+        sends=ctx_set("sends"),
+        journaled=ctx_set("journaled"),
+        accessors=ctx_set("accessors"),
+        actions=actions,
+        combinators=_table(data, "combinators", where),
+        ingress_clients=frozenset(_strings(ingress, "clients", where)),
+        ingress_harnesses=frozenset(_strings(ingress, "harnesses", where)),
+        ingress_methods=frozenset(_strings(ingress, "methods", where)),
+        ingress_key_argument=ingress.get("key_argument", "idempotency_key"),
+        ingress_key_header=ingress.get("key_header", "idempotency-key"),
+        ingress_triggers=tuple(
+            t.lower().encode() for t in _strings(ingress, "triggers", f"{where}: ingress")
+        ),
+    )
+
+
+def load_from(root: Traversable, framework: str = "restate") -> KnowledgeBase:
+    """Load the knowledge base from a directory laid out like ``rules/``."""
+    apis: PatternTable[ApiEntry] = PatternTable()
+    mutations: PatternTable[ApiEntry] = PatternTable()
+    returns: dict[str, str] = {}
+    aliases: dict[str, str] = {}
+    categories: dict[str, str] = {}
+    api_dir = root / "apis"
+    files = sorted((p for p in api_dir.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name)
+    for path in files:
+        data = _load_toml(path)
+        where = f"apis/{path.name}"
+        unknown = set(data) - _CATEGORY_KEYS
+        if unknown:
+            raise KnowledgeError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        code, category = data.get("code"), data.get("category")
+        if not isinstance(code, str) or not isinstance(category, str):
+            raise KnowledgeError(f"{where}: `code` and `category` are required strings")
+        categories[code] = category
+        default_fix, default_safe = data.get("fix") or None, bool(data.get("safe", False))
+        for table_name, table in (("apis", apis), ("mutations", mutations)):
+            for pattern, spec in _table(data, table_name, where).items():
+                spot = f"{where}: {table_name}.{pattern!r}"
+                if not isinstance(spec, dict):
+                    raise KnowledgeError(f"{spot}: expected a table, e.g. {{}}")
+                entry_code = spec.get("code", code)
+                entry = _entry(
+                    pattern, spec, entry_code, category, default_fix, default_safe, spot
+                )
+                _add(table, pattern, entry, spot)
+        returns.update(_expanded_map(_table(data, "returns", where), where))
+        aliases.update(_expanded_map(_table(data, "aliases", where), where))
+    fw = _load_framework(root / "frameworks" / f"{framework}.toml")
+    aliases.update(fw.aliases)
+    return KnowledgeBase(
+        apis=apis,
+        deterministic=PatternTable(),
+        returns=returns,
+        aliases=aliases,
+        mutations=mutations,
+        framework=fw,
+        categories=categories,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def bundled() -> KnowledgeBase:
+    """The knowledge base shipped inside the package (``idemlint._kb``)."""
+    return load_from(resources.files("idemlint._kb"))

@@ -1,0 +1,99 @@
+"""The linted tree as a set of modules: dotted names of files, and lazy summaries of them.
+
+Handlers often decorate a service object created in another module (``from .svc import
+greeter``). Only then is that module read and summarised, once per process.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .source import LoadError, SourceFile, read
+
+
+def module_name(path: Path) -> tuple[str | None, bool]:
+    """Dotted module name of a file from its package chain, and whether it is a package."""
+    path = path.resolve() if not path.is_absolute() else path
+    if path.suffix not in (".py", ".pyi"):
+        return None, False
+    is_package = path.stem == "__init__"
+    parts: list[str] = [] if is_package else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").exists():
+        parts.append(directory.name)
+        if directory.parent == directory:
+            break
+        directory = directory.parent
+    if not parts:
+        return None, is_package
+    parts.reverse()
+    if not all(part.isidentifier() for part in parts):
+        return None, is_package
+    return ".".join(parts), is_package
+
+
+def package_root(path: Path) -> Path:
+    """The directory from which the file's top-level package is importable."""
+    directory = path.resolve().parent
+    while (directory / "__init__.py").exists() and directory.parent != directory:
+        directory = directory.parent
+    return directory
+
+
+@dataclass
+class Project:
+    """Where to look for modules of the linted tree, and the summaries read so far."""
+
+    roots: list[Path] = field(default_factory=list)
+    _files: dict[str, Path | None] = field(default_factory=dict)
+    _cache: dict[Path, object] = field(default_factory=dict)
+
+    @classmethod
+    def for_paths(cls, paths: Iterable[Path], config_root: Path | None) -> Project:
+        roots: list[Path] = []
+        for candidate in [*(p if p.is_dir() else p.parent for p in paths)]:
+            roots.append(candidate.resolve())
+        if config_root is not None:
+            roots.extend([config_root, config_root / "src"])
+        seen: list[Path] = []
+        for root in roots:
+            if root not in seen and root.is_dir():
+                seen.append(root)
+        return cls(roots=seen)
+
+    def find(self, dotted: str, near: Path | None = None) -> Path | None:
+        """The file defining module ``dotted``, searched from ``near``'s package root first."""
+        roots = ([package_root(near)] if near is not None else []) + self.roots
+        key = f"{roots[0] if roots else ''}|{dotted}"
+        if key in self._files:
+            return self._files[key]
+        found: Path | None = None
+        relative = Path(*dotted.split("."))
+        for root in roots:
+            for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
+                if candidate.is_file():
+                    found = candidate
+                    break
+            if found is not None:
+                break
+        self._files[key] = found
+        return found
+
+    def summary(self, path: Path, build: Callable[[SourceFile, ast.Module], object]) -> object:
+        """A summary of another module, built once by ``build`` (``None`` if unreadable)."""
+        path = path.resolve()
+        if path in self._cache:
+            return self._cache[path]
+        self._cache[path] = None  # import cycles resolve to "unknown"
+        try:
+            source = SourceFile.from_bytes(os.fspath(path), read(path, 2_000_000))
+            tree = ast.parse(source.text, os.fspath(path))
+        except (LoadError, SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        result = build(source, tree)
+        self._cache[path] = result
+        return result

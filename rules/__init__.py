@@ -1,0 +1,1 @@
+"""Knowledge-base package marker: this directory ships in the wheel as ``idemlint._kb``."""
