@@ -33,7 +33,7 @@ FIX_STRATEGIES = frozenset(
 CONDITIONS = frozenset({"no-args", "nonzero-delay", "durable-future-arg"})
 _ENTRY_FIELDS = frozenset({"code", "use", "fix", "safe", "when", "async", "note"})
 _CATEGORY_KEYS = frozenset(
-    {"code", "category", "fix", "safe", "apis", "returns", "aliases", "mutations"}
+    {"code", "category", "fix", "safe", "apis", "returns", "aliases", "mutations", "deterministic"}
 )
 
 
@@ -288,6 +288,7 @@ def load_from(root: Traversable, framework: str = "restate") -> KnowledgeBase:
     """Load the knowledge base from a directory laid out like ``rules/``."""
     apis: PatternTable[ApiEntry] = PatternTable()
     mutations: PatternTable[ApiEntry] = PatternTable()
+    deterministic: PatternTable[bool] = PatternTable()
     returns: dict[str, str] = {}
     aliases: dict[str, str] = {}
     categories: dict[str, str] = {}
@@ -314,13 +315,15 @@ def load_from(root: Traversable, framework: str = "restate") -> KnowledgeBase:
                     pattern, spec, entry_code, category, default_fix, default_safe, spot
                 )
                 _add(table, pattern, entry, spot)
+        for pattern in _strings(data, "deterministic", where):
+            _add(deterministic, pattern, True, f"{where}: deterministic {pattern!r}")
         returns.update(_expanded_map(_table(data, "returns", where), where))
         aliases.update(_expanded_map(_table(data, "aliases", where), where))
     fw = _load_framework(root / "frameworks" / f"{framework}.toml")
     aliases.update(fw.aliases)
     return KnowledgeBase(
         apis=apis,
-        deterministic=PatternTable(),
+        deterministic=deterministic,
         returns=returns,
         aliases=aliases,
         mutations=mutations,

@@ -39,6 +39,9 @@ class FileNotAnalysable(Rule):
         return ()
 
 
+_ALL_ENABLED = {"select": ["ALL"]}
+
+
 @register
 class UnusedNoqa(Rule):
     code = "IDL002"
@@ -49,9 +52,10 @@ class UnusedNoqa(Rule):
     fix_availability = "always"
     VALID = [
         Valid(
-            "import time\nimport restate\n\nsvc = restate.Service('S')\n\n\n@svc.handler()\n"
+            config=_ALL_ENABLED,
+            code="import time\nimport restate\n\nsvc = restate.Service('S')\n\n\n@svc.handler()\n"
             "async def h(ctx: restate.Context) -> float:\n"
-            "    return time.time()  # noqa: IDL101\n"
+            "    return time.time()  # noqa: IDL101\n",
         ),
         Valid("x = 1  # noqa: E501\n", note="codes of other tools are not ours to judge"),
         Valid("x = 1  # noqa\n", note="a bare noqa may serve another tool"),
@@ -62,11 +66,13 @@ class UnusedNoqa(Rule):
             "import restate\nx = 1  # noqa: IDL101\n",
             ((2, 8),),
             fixed="import restate\nx = 1\n",
+            config=_ALL_ENABLED,
         ),
         Invalid(
             "import restate\nx = 1  # noqa: E501, IDL103\n",
             ((2, 8),),
             fixed="import restate\nx = 1  # noqa: E501\n",
+            config=_ALL_ENABLED,
         ),
         Invalid(
             "import restate\nx = 1  # noqa: IDL999\n",

@@ -9,6 +9,7 @@ files without fixes.
 from __future__ import annotations
 
 import ast
+import sys
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -110,7 +111,7 @@ class FixContext:
         existing = self._from_import(module)
         if existing is not None:
             return name, [self._extend_from_import(existing, name)]
-        return name, [self._insert_import(f"from {module} import {name}")]
+        return name, [self._insert_import(f"from {module} import {name}", module)]
 
     def _from_import(self, module: str) -> ast.ImportFrom | None:
         for stmt in self.module.tree.body:
@@ -140,19 +141,24 @@ class FixContext:
         updated = node.with_changes(names=names)
         return self.replace(stmt, self.code(updated))
 
-    def _insert_import(self, statement: str) -> Edit:
+    def _insert_import(self, statement: str, module: str) -> Edit:
+        """Insert after the initial import block (after its stdlib part for stdlib modules)."""
         tree = self.module.tree
         anchor: ast.stmt | None = None
+        stdlib_anchor: ast.stmt | None = None
         body = tree.body
         start = 0
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
             anchor, start = body[0], 1
         for stmt in body[start:]:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                anchor = stmt
-            else:
+            if not isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 break
+            anchor = stmt
+            if _is_stdlib(stmt):
+                stdlib_anchor = stmt
+        if stdlib_anchor is not None and _top(module) in sys.stdlib_module_names:
+            anchor = stdlib_anchor
         newline = self.source.newline
         if anchor is None:
             return Edit(1, 0, 1, 0, statement + newline)
@@ -161,3 +167,14 @@ class FixContext:
             last = self.source.line(end_line)
             return Edit(end_line, len(last), end_line, len(last), newline + statement)
         return Edit(end_line + 1, 0, end_line + 1, 0, statement + newline)
+
+
+def _top(module: str) -> str:
+    return module.split(".", 1)[0]
+
+
+def _is_stdlib(stmt: ast.Import | ast.ImportFrom) -> bool:
+    if isinstance(stmt, ast.ImportFrom):
+        return stmt.level == 0 and stmt.module is not None and stmt.module != "__future__" \
+            and _top(stmt.module) in sys.stdlib_module_names
+    return all(_top(alias.name) in sys.stdlib_module_names for alias in stmt.names)
