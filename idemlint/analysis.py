@@ -88,7 +88,13 @@ class ModuleAnalysis:
     # -- reporting -------------------------------------------------------------------------
     def text(self, node: ast.AST) -> str:
         """The exact source text of a node."""
-        return ast.get_source_segment(self.source.text, node) or ""
+        source = self.source
+        line, end_line = node.lineno, node.end_lineno  # type: ignore[attr-defined]
+        if end_line is None:
+            return ""
+        start = source.offset(line, source.char_column(line, node.col_offset))  # type: ignore[attr-defined]
+        end = source.offset(end_line, source.char_column(end_line, node.end_col_offset))  # type: ignore[attr-defined]
+        return source.text[start:end]
 
     def finding(
         self,

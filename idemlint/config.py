@@ -125,10 +125,14 @@ class Settings:
 
     # -- paths -----------------------------------------------------------------------------
     def relative(self, path: Path) -> PurePosixPath:
-        try:
-            return PurePosixPath(path.resolve().relative_to(self.root.resolve()))
-        except ValueError:
-            return PurePosixPath(path.as_posix())
+        """``path`` relative to the configuration root (symlinks are not resolved)."""
+        absolute = Path(os.path.abspath(path))
+        for root in (Path(os.path.abspath(self.root)), self.root):
+            try:
+                return PurePosixPath(absolute.relative_to(root).as_posix())
+            except ValueError:
+                continue
+        return PurePosixPath(path.as_posix())
 
     def is_excluded(self, path: Path) -> bool:
         patterns = (*self.exclude, *self.extend_exclude)
@@ -285,7 +289,3 @@ def load_settings(
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
     return settings_from_table(read_table(path), path.resolve(), path.resolve().parent)
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() in ("1", "true", "yes")

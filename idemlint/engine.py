@@ -44,9 +44,14 @@ class FileResult:
 class Linter:
     """Runs the enabled rules over files. One instance per run (per process)."""
 
-    def __init__(self, settings: Settings, project: Project | None = None) -> None:
+    def __init__(
+        self, settings: Settings, project: Project | None = None, noqa: bool = True
+    ) -> None:
+        """``noqa=False``: report suppressed findings too and never IDL002 (for front ends
+        such as flake8 that apply ``# noqa`` themselves)."""
         self.settings = settings
         self.project = project
+        self.noqa = noqa
         registry = all_rules()
         self.enabled = select_codes(
             settings.select, settings.extend_select, settings.ignore, registry
@@ -86,9 +91,12 @@ class Linter:
             return FileResult(display, self.load_error_findings(display, error))
         return self.check_source(source, path)
 
-    def check_source(self, source: SourceFile, path: Path | None = None) -> FileResult:
+    def check_source(
+        self, source: SourceFile, path: Path | None = None, tree: ast.Module | None = None
+    ) -> FileResult:
+        """Lint decoded source; pass ``tree`` when the caller already parsed it (flake8)."""
         result = FileResult(source.path, source=source)
-        findings, _ = self._lint(source, path, result)
+        findings, _ = self._lint(source, path, result, tree)
         result.findings = findings
         return result
 
@@ -151,12 +159,17 @@ class Linter:
             return None
 
     def _lint(
-        self, source: SourceFile, path: Path | None, result: FileResult
+        self,
+        source: SourceFile,
+        path: Path | None,
+        result: FileResult,
+        tree: ast.Module | None = None,
     ) -> tuple[list[Finding], FixContext | None]:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(source.text, filename=source.path)
+            if tree is None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    tree = ast.parse(source.text, filename=source.path)
         except SyntaxError as exc:
             return self.load_error_findings(source.path, _syntax_error(exc, source)), None
         except (RecursionError, MemoryError):
@@ -184,9 +197,10 @@ class Linter:
                 result.internal_errors.append(
                     f"{source.path}: internal error in {rule.code}:\n{traceback.format_exc()}"
                 )
-        suppressions = parse_suppressions(source.text)
-        findings = suppressions.apply(findings)
-        findings.extend(self._suppression_findings(module, suppressions, disabled))
+        if self.noqa:
+            suppressions = parse_suppressions(source.text)
+            findings = suppressions.apply(findings)
+            findings.extend(self._suppression_findings(module, suppressions, disabled))
         findings.sort(key=lambda f: f.sort_key)
         return findings, FixContext(module)
 

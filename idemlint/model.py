@@ -23,6 +23,7 @@ from .scopes import (
     Indexer,
     Kind,
     Scope,
+    children,
     lookup,
     own_scope,
     scope_of,
@@ -84,6 +85,9 @@ class Unit:
     reason: Literal["handler", "context", "nested", "called"]
     via: tuple[ast.Call, ...] = ()
     parent: Unit | None = None
+    # The nodes evaluated when ``func`` runs (see ``HandlerModel.own_nodes``), kept from
+    # the walk that found the units so rules do not walk them again.
+    nodes: list[ast.AST] = field(default_factory=list)
 
     @property
     def root(self) -> Unit:
@@ -348,7 +352,8 @@ class HandlerModel:
                 queue.append(self._add_unit(func, None, "context", (), None))
         while queue:
             unit = queue.pop()
-            for node in self.own_nodes(unit.func):
+            unit.nodes = self.own_nodes(unit.func)
+            for node in unit.nodes:
                 if isinstance(node, FUNCTION_NODES):
                     if id(node) not in self._unit_of and id(node) not in self._action_of:
                         queue.append(self._add_unit(node, unit.handler, "nested", unit.via, unit))
@@ -465,21 +470,14 @@ class HandlerModel:
             scope = scope.parent
         return None
 
-    def own_nodes(self, func: FunctionNode) -> Iterator[ast.AST]:
+    def own_nodes(self, func: FunctionNode) -> list[ast.AST]:
         """Nodes evaluated when ``func`` runs: its body, without nested function bodies.
 
-        Nested functions and lambdas are yielded themselves, with their decorators and
-        defaults (evaluated here), but not their bodies.
+        Nested functions and lambdas are included themselves, with their decorators and
+        defaults (evaluated here), but not their bodies. Collected by the indexer.
         """
-        stack: list[ast.AST] = [func.body] if isinstance(func, ast.Lambda) else list(func.body)
-        stack.reverse()
-        while stack:
-            node = stack.pop()
-            yield node
-            if isinstance(node, FUNCTION_NODES):
-                stack.extend(_evaluated_at_definition(node))
-                continue
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        scope = own_scope(func)
+        return scope.evaluated if scope is not None else []
 
     def action_nodes(self, action: Action) -> Iterator[tuple[FunctionNode, ast.AST]]:
         """Every node inside the action's bodies, nested functions included."""
@@ -491,12 +489,12 @@ class HandlerModel:
             while stack:
                 node = stack.pop()
                 yield target, node
-                stack.extend(reversed(list(ast.iter_child_nodes(node))))
+                stack.extend(reversed(children(node)))
 
     def handler_nodes(self) -> Iterator[tuple[Unit, ast.AST]]:
         """Every node of handler code, with the unit it belongs to."""
         for unit in self.units:
-            for node in self.own_nodes(unit.func):
+            for node in unit.nodes:
                 yield unit, node
 
     def definition(self, expr: ast.expr) -> Definition | None:
@@ -532,7 +530,7 @@ def _returned_values(func: DefNode) -> list[ast.expr]:
             out.append(node.value)
         elif isinstance(node, (*FUNCTION_NODES, ast.ClassDef)):
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
     return out
 
 

@@ -18,6 +18,7 @@ from .scopes import (
     FunctionNode,
     Kind,
     Scope,
+    children,
     lookup,
     own_scope,
     position,
@@ -278,5 +279,5 @@ def _own_returns(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Retur
             out.append(node)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
     return out

@@ -11,14 +11,43 @@ from __future__ import annotations
 import ast
 import builtins
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 DefNode = ast.FunctionDef | ast.AsyncFunctionDef
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+# Fields that hold child nodes worth visiting, per node type (operators and load/store
+# markers are shared singletons carrying nothing to index).
+_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_ignores"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    return tuple(f for f in getattr(kind, "_fields", ()) if f not in _SKIPPED_FIELDS)
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """Child nodes in source order (like ``ast.iter_child_nodes``, without singletons)."""
+    kind = type(node)
+    names = _CHILD_FIELDS.get(kind)
+    if names is None:
+        names = _CHILD_FIELDS[kind] = _child_fields(kind)
+    out: list[ast.AST] = []
+    for field_name in names:
+        value = getattr(node, field_name)
+        if value is None:
+            continue
+        if type(value) is list:
+            out.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out
 
 
 class Kind(enum.Enum):
@@ -57,6 +86,14 @@ class Scope:
     declared_nonlocal: set[str] = field(default_factory=set)
     # For classes: `self.<attr> = value` assignments made in its methods.
     attributes: dict[str, list[Binding]] = field(default_factory=dict)
+    # Nodes evaluated when this function (or module) runs, in source order: its body, plus
+    # the decorators and defaults (not the bodies) of functions defined in it. Class and
+    # comprehension scopes share their enclosing function's list.
+    evaluated: list[ast.AST] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.parent is not None and isinstance(self.node, (ast.ClassDef, *_COMPREHENSIONS)):
+            self.evaluated = self.parent.evaluated
 
     @property
     def is_class(self) -> bool:
@@ -110,6 +147,7 @@ class Indexer:
         self.self_assignments: list[tuple[ast.Attribute, ast.expr | None, Scope]] = []
 
     # The traversal is iterative: deeply nested input must not exhaust the C stack here.
+    # It is the hottest loop of a run: dispatch on exact node type, precomputed child fields.
     def index(self, tree: ast.Module) -> Scope:
         module_scope = Scope(tree, None)
         tree._own = module_scope  # type: ignore[attr-defined]
@@ -118,62 +156,136 @@ class Indexer:
         stack: list[tuple[ast.AST, ast.AST, Scope]] = [
             (child, tree, module_scope) for child in reversed(tree.body)
         ]
-        calls, functions = self.calls, self.functions
+        pop, push = stack.pop, stack.append
+        calls_append = self.calls.append
+        special = self._special()
+        fields = _CHILD_FIELDS
+        name_type, call_type, load_type = ast.Name, ast.Call, ast.Load
+        ast_type = ast.AST
         while stack:
-            node, par, scope = stack.pop()
+            node, par, scope = pop()
             node._p = par  # type: ignore[attr-defined]
             node._sc = scope  # type: ignore[attr-defined]
-            if isinstance(node, ast.Call):
-                calls.append(node)
-            elif isinstance(node, ast.Name):
-                if not isinstance(node.ctx, ast.Load):
-                    self._bind_target(node, scope)
+            scope.evaluated.append(node)
+            kind = type(node)
+            if kind is name_type:
+                if type(node.ctx) is not load_type:  # type: ignore[attr-defined]
+                    self._bind_target(node, scope)  # type: ignore[arg-type]
                 continue
-            elif isinstance(node, FUNCTION_NODES):
-                functions.append(node)
-                self._function(node, scope, stack)
-                continue
-            elif isinstance(node, ast.ClassDef):
-                self.classes.append(node)
-                self._class(node, scope, stack)
-                continue
-            elif isinstance(node, _COMPREHENSIONS):
-                self._comprehension(node, scope, stack)
-                continue
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                self._import(node, scope)
-                continue
-            elif isinstance(node, (ast.Global, ast.Nonlocal)):
-                target = (
-                    scope.declared_global
-                    if isinstance(node, ast.Global)
-                    else scope.declared_nonlocal
-                )
-                target.update(node.names)
-                continue
-            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                self._assign(node, scope)
-            elif isinstance(node, (ast.With, ast.AsyncWith)):
-                for item in node.items:
-                    if item.optional_vars is not None:
-                        self._bind_value(item.optional_vars, item.context_expr, Kind.WITH, scope)
-            elif isinstance(node, (ast.For, ast.AsyncFor)):
-                self._bind_value(node.target, node.iter, Kind.FOR, scope)
-            elif isinstance(node, ast.NamedExpr):
-                target_scope = scope
-                while isinstance(target_scope.node, _COMPREHENSIONS) and target_scope.parent:
-                    target_scope = target_scope.parent
-                node.target._bound = True  # type: ignore[attr-defined]
-                self._add(target_scope, node.target.id, Kind.ASSIGN, node, node.value)
-            elif isinstance(node, ast.ExceptHandler) and node.name:
-                self._add(scope, node.name, Kind.OTHER, node)
-            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-                self._add(scope, node.name, Kind.OTHER, node)
-            elif isinstance(node, ast.MatchMapping) and node.rest:
-                self._add(scope, node.rest, Kind.OTHER, node)
-            for child in reversed(list(ast.iter_child_nodes(node))):
-                stack.append((child, node, scope))
+            if kind is call_type:
+                calls_append(node)
+            else:
+                handler = special.get(kind)
+                if handler is not None and handler(node, scope, stack):
+                    continue
+            names = fields.get(kind)
+            if names is None:
+                names = fields[kind] = _child_fields(kind)
+            for field_name in reversed(names):
+                value = getattr(node, field_name)
+                if value is None:
+                    continue
+                if type(value) is list:
+                    for item in reversed(value):
+                        if isinstance(item, ast_type):
+                            push((item, node, scope))
+                elif isinstance(value, ast_type):
+                    push((value, node, scope))
         return module_scope
+
+    def _special(self) -> dict[type, Callable[[Any, Scope, list[Any]], bool]]:
+        """Node types that bind names or open scopes; True means children were handled."""
+        return {
+            ast.FunctionDef: self._visit_function,
+            ast.AsyncFunctionDef: self._visit_function,
+            ast.Lambda: self._visit_function,
+            ast.ClassDef: self._visit_class,
+            ast.ListComp: self._comprehension,
+            ast.SetComp: self._comprehension,
+            ast.DictComp: self._comprehension,
+            ast.GeneratorExp: self._comprehension,
+            ast.Import: self._visit_import,
+            ast.ImportFrom: self._visit_import,
+            ast.Global: self._visit_declaration,
+            ast.Nonlocal: self._visit_declaration,
+            ast.Assign: self._visit_assign,
+            ast.AnnAssign: self._visit_assign,
+            ast.AugAssign: self._visit_assign,
+            ast.With: self._visit_with,
+            ast.AsyncWith: self._visit_with,
+            ast.For: self._visit_for,
+            ast.AsyncFor: self._visit_for,
+            ast.NamedExpr: self._visit_named,
+            ast.ExceptHandler: self._visit_named_node,
+            ast.MatchAs: self._visit_named_node,
+            ast.MatchStar: self._visit_named_node,
+            ast.MatchMapping: self._visit_named_node,
+        }
+
+    def _visit_function(self, node: Any, scope: Scope, stack: list[Any]) -> bool:
+        self.functions.append(node)
+        self._function(node, scope, stack)
+        return True
+
+    def _visit_class(self, node: Any, scope: Scope, stack: list[Any]) -> bool:
+        self.classes.append(node)
+        self._class(node, scope, stack)
+        return True
+
+    def _visit_import(self, node: Any, scope: Scope, stack: list[Any]) -> bool:
+        self._import(node, scope)
+        return True
+
+    def _visit_declaration(self, node: Any, scope: Scope, stack: list[Any]) -> bool:
+        target = scope.declared_global if isinstance(node, ast.Global) else scope.declared_nonlocal
+        target.update(node.names)
+        return True
+
+    def _visit_assign(self, node: Any, scope: Scope, stack: list[Any]) -> bool:
+        self._assign(node, scope)
+        return False
+
+    def _visit_with(self, node: Any, scope: Scope, stack: list[Any]) -> bool:
+        for item in node.items:
+            if item.optional_vars is not None:
+                self._bind_value(item.optional_vars, item.context_expr, Kind.WITH, scope)
+        return False
+
+    def _visit_for(self, node: Any, scope: Scope, stack: list[Any]) -> bool:
+        self._bind_value(node.target, node.iter, Kind.FOR, scope)
+        return False
+
+    def _visit_named(self, node: Any, scope: Scope, stack: list[Any]) -> bool:
+        target_scope = scope
+        while isinstance(target_scope.node, _COMPREHENSIONS) and target_scope.parent:
+            target_scope = target_scope.parent
+        node.target._bound = True
+        self._add(target_scope, node.target.id, Kind.ASSIGN, node, node.value)
+        return False
+
+    def _visit_named_node(self, node: Any, scope: Scope, stack: list[Any]) -> bool:
+        name = node.rest if isinstance(node, ast.MatchMapping) else node.name
+        if name:
+            self._add(scope, name, Kind.OTHER, node)
+        return False
+
+    def _comprehension(self, node: Any, scope: Scope, stack: list[Any]) -> bool:
+        inner = Scope(node, scope)
+        node._own = inner
+        for i, generator in enumerate(node.generators):
+            generator._p = node
+            generator._sc = inner
+            self._bind_value(generator.target, None, Kind.FOR, inner)
+            stack.append((generator.target, generator, inner))
+            stack.append((generator.iter, generator, scope if i == 0 else inner))
+            for cond in generator.ifs:
+                stack.append((cond, generator, inner))
+        if isinstance(node, ast.DictComp):
+            stack.append((node.key, node, inner))
+            stack.append((node.value, node, inner))
+        else:
+            stack.append((node.elt, node, inner))
+        return True
 
     # -- helpers -------------------------------------------------------------------------
     def _add(
@@ -300,28 +412,6 @@ class Indexer:
         for expr in (*node.decorator_list, *node.bases, *(k.value for k in node.keywords)):
             stack.append((expr, node, scope))
 
-    def _comprehension(
-        self,
-        node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp,
-        scope: Scope,
-        stack: list[tuple[ast.AST, ast.AST, Scope]],
-    ) -> None:
-        inner = Scope(node, scope)
-        node._own = inner  # type: ignore[attr-defined]
-        for i, generator in enumerate(node.generators):
-            generator._p = node  # type: ignore[attr-defined]
-            generator._sc = inner  # type: ignore[attr-defined]
-            self._bind_value(generator.target, None, Kind.FOR, inner)
-            stack.append((generator.target, generator, inner))
-            stack.append((generator.iter, generator, scope if i == 0 else inner))
-            for cond in generator.ifs:
-                stack.append((cond, generator, inner))
-        if isinstance(node, ast.DictComp):
-            stack.append((node.key, node, inner))
-            stack.append((node.value, node, inner))
-        else:
-            stack.append((node.elt, node, inner))
-
 
 def finish_self_attributes(indexer: Indexer) -> None:
     """Record ``self.x = value`` made in methods as attributes of the enclosing class."""
@@ -357,10 +447,10 @@ def lookup(scope: Scope, name: str, at: tuple[int, int] | None = None) -> Bindin
             continue
         bindings = current.bindings.get(name)
         if bindings and name not in current.declared_nonlocal:
-            if at is not None:
-                before = [b for b in bindings if b.position <= at]
-                if before:
-                    return before[-1]
+            if at is not None and len(bindings) > 1:
+                for binding in reversed(bindings):
+                    if binding.position <= at:
+                        return binding
             return bindings[-1]
         first = False
         current = current.parent

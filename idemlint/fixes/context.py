@@ -12,15 +12,16 @@ import ast
 import sys
 from typing import TYPE_CHECKING
 
-import libcst as cst
-
 from ..diagnostics import Edit, FixUnavailable
 from ..scopes import Kind
 
 if TYPE_CHECKING:
+    import libcst as cst
+
     from ..analysis import ModuleAnalysis
 
-_EMPTY = cst.Module(body=[])
+
+# libcst is imported inside the methods that use it: runs without fixes never pay for it.
 
 
 class FixContext:
@@ -66,6 +67,8 @@ class FixContext:
     # -- libcst snippets -------------------------------------------------------------------
     def cst_expression(self, node: ast.AST) -> cst.BaseExpression:
         """The node's own text parsed by libcst (formatting and comments inside kept)."""
+        import libcst as cst
+
         text = self.text(node)
         try:
             return cst.parse_expression(text)
@@ -77,7 +80,9 @@ class FixContext:
 
     @staticmethod
     def code(node: cst.CSTNode) -> str:
-        return _EMPTY.code_for_node(node)
+        import libcst as cst
+
+        return cst.Module(body=[]).code_for_node(node)
 
     @staticmethod
     def string(value: str) -> str:
@@ -125,6 +130,8 @@ class FixContext:
         return None
 
     def _extend_from_import(self, stmt: ast.ImportFrom, name: str) -> Edit:
+        import libcst as cst
+
         text = self.text(stmt)
         try:
             parsed = cst.parse_statement(text + "\n")
