@@ -180,8 +180,10 @@ def find_config(start: Path) -> Path | None:
                 return candidate
             try:
                 data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            except (OSError, UnicodeDecodeError):
                 continue
+            except tomllib.TOMLDecodeError as exc:  # it may hold our settings: say so
+                raise ConfigError(f"{candidate}: invalid TOML: {exc}") from None
             if "idemlint" in data.get("tool", {}):
                 return candidate
     return None

@@ -83,6 +83,7 @@ class Framework:
     service_wrappers: Mapping[str, str]
     decorators: Mapping[str, str]
     context_types: frozenset[str]
+    context_getters: frozenset[str]
     journaled_actions: frozenset[str]
     durable: frozenset[str]
     calls: frozenset[str]
@@ -265,6 +266,9 @@ def _load_framework(path: Traversable) -> Framework:
         service_wrappers=_table(data, "service_wrappers", where),
         decorators=_table(data, "decorators", where),
         context_types=ctx_set("types"),
+        context_getters=frozenset(
+            name for pattern in _strings(context, "getters", where) for name in expand(pattern)
+        ),
         journaled_actions=ctx_set("journaled_actions"),
         durable=ctx_set("durable"),
         calls=ctx_set("calls"),

@@ -199,10 +199,20 @@ class HandlerModel:
                         inner.kind, inner.name, inner.node, (*inner.wrappers, qualname),
                         inner.module,
                     )
+        elif isinstance(expr, ast.BoolOp):  # `service or restate.Service("x")`
+            for value in expr.values:
+                service = self.service_of(value, depth + 1)
+                if service is not None:
+                    break
         elif isinstance(expr, ast.Name):
             binding = self.resolver.binding(expr)
             if binding is not None:
-                if binding.kind is Kind.ASSIGN and binding.value is not None:
+                if binding.kind is Kind.PARAM:  # `service: restate.Service` parameter
+                    annotation = binding.node.annotation  # type: ignore[attr-defined]
+                    kind = self.fw.services.get(self.resolver.annotation_type(annotation) or "")
+                    if kind is not None:
+                        service = Service(kind=kind, name=None, node=None)
+                elif binding.kind is Kind.ASSIGN and binding.value is not None:
                     service = self.service_of(binding.value, depth + 1)
                 elif binding.kind is Kind.IMPORT and self.find_service is not None:
                     absolute = self.resolver.absolute(binding)
@@ -417,8 +427,13 @@ class HandlerModel:
         if isinstance(expr, ast.Attribute):
             attribute = self.resolver.self_attribute(expr)
             return attribute is not None and self.is_context(attribute.value, depth + 1)
-        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
-            return expr.func.attr == "scope" and self.is_context(expr.func.value, depth + 1)
+        if isinstance(expr, ast.Call):
+            func = expr.func
+            if isinstance(func, ast.Attribute) and func.attr == "scope":
+                return self.is_context(func.value, depth + 1)  # a ScopedContext
+            return self.resolver.qualname(func) in self.fw.context_getters
+        if isinstance(expr, ast.Await):
+            return self.is_context(expr.value, depth + 1)
         return False
 
     def region(self, node: ast.AST) -> Region | None:
