@@ -12,7 +12,7 @@ from .knowledge import KnowledgeBase
 from .model import HandlerModel, Service
 from .project import Project, module_name
 from .resolve import Resolver
-from .scopes import FUNCTION_NODES, Indexer, Scope, finish_self_attributes, parent
+from .scopes import Indexer, Scope, finish_self_attributes, parent
 from .source import SourceFile
 
 if TYPE_CHECKING:
@@ -136,9 +136,12 @@ def statement_lines(node: ast.AST) -> tuple[int, int] | None:
         return None
     start = current.lineno
     body = getattr(current, "body", None)
-    if isinstance(body, list) and body and isinstance(body[0], ast.AST):
+    if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
         first = body[0]
-        if isinstance(current, (*FUNCTION_NODES, ast.ClassDef)) and current.decorator_list:
+        if (
+            isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and current.decorator_list
+        ):
             start = current.decorator_list[0].lineno
         return start, max(start, first.lineno - 1)
     return start, current.end_lineno or start

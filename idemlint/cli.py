@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="use this idemlint.toml / pyproject.toml")
     check.add_argument("--isolated", action="store_true", help="ignore configuration files")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only")
+    check.add_argument("--force-exclude", action="store_true",
+                       help="apply exclusions to paths given explicitly (for pre-commit)")
     check.add_argument("-j", "--jobs", type=int, default=None,
                        help="worker processes (default: number of CPUs)")
 
@@ -144,7 +146,9 @@ def _check(args: argparse.Namespace) -> int:
         materialize=args.output_format in SHOWS_EDITS and not args.diff,
     )
     project = Project.for_paths(paths, settings.source.parent if settings.source else None)
-    results = run(discover(paths, settings), settings, job, project, args.jobs)
+    results = run(
+        discover(paths, settings, args.force_exclude), settings, job, project, args.jobs
+    )
     findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key)
     fixed: Counter[str] = Counter()
     for result in results:

@@ -81,7 +81,7 @@ class Finding:
     end_column: int
     severity: Severity = "error"
     fix: Fix | None = None
-    # First and last line of the statement the finding sits in (for `# noqa` placement).
+    # First and last line of the statement the finding sits in (where a noqa comment may go).
     statement: tuple[int, int] | None = field(default=None, compare=False)
 
     @property

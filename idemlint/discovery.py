@@ -24,9 +24,15 @@ class Target:
     display: str
 
 
-def discover(paths: list[Path], settings: Settings) -> Iterator[Target]:
+def discover(
+    paths: list[Path], settings: Settings, force_exclude: bool = False
+) -> Iterator[Target]:
+    """Files to lint. ``force_exclude`` applies exclusions to files named explicitly too
+    (pre-commit passes every staged file by name)."""
     seen: set[Path] = set()
     for given in paths:
+        if force_exclude and settings.is_excluded(given):
+            continue
         if given.is_dir():
             yield from _walk(given, settings, seen)
         elif given.exists() or given.is_symlink():

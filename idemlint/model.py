@@ -184,7 +184,7 @@ class HandlerModel:
             return cached
         service: Service | None = None
         if isinstance(expr, ast.Call):
-            qualname = self.resolver.qualname(expr.func)
+            qualname = self.resolver.qualname(expr.func) or ""
             if qualname in self.fw.services:
                 service = Service(
                     kind=self.fw.services[qualname],
@@ -222,8 +222,8 @@ class HandlerModel:
             if attribute is not None and attribute.value is not None:
                 service = self.service_of(attribute.value, depth + 1)
             elif self.find_service is not None:
-                qualname = self.resolver.qualname(expr)
-                service = self.find_service(qualname) if qualname else None
+                dotted = self.resolver.qualname(expr)
+                service = self.find_service(dotted) if dotted else None
         if service is not None:
             self.services[id(expr)] = service
         return service
@@ -335,6 +335,10 @@ class HandlerModel:
         """The function bodies that run as the action (lambda, def, method, partial, factory)."""
         if expr is None:
             return []
+        if isinstance(expr, ast.Call) and expr.args and (
+            self.resolver.qualname(expr.func) == "functools.partial"
+        ):
+            return self._action_targets(expr.args[0])
         definition = self.resolver.definition(expr)
         if isinstance(definition, FUNCTION_NODES):
             return [definition]

@@ -135,5 +135,6 @@ def iter_examples(
     rules: dict[str, type[Rule]],
 ) -> Iterator[tuple[type[Rule], Valid | Invalid, int]]:
     for rule in rules.values():
-        for i, example in enumerate([*rule.VALID, *rule.INVALID]):
+        examples: list[Valid | Invalid] = [*rule.VALID, *rule.INVALID]
+        for i, example in enumerate(examples):
             yield rule, example, i

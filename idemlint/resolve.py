@@ -224,9 +224,12 @@ class Resolver:
             return None
         if isinstance(expr, ast.Attribute):
             return self._method(expr, depth)
-        if isinstance(expr, ast.Call):
-            if self.qualname(expr.func, depth + 1) == "functools.partial" and expr.args:
-                return self.definition(expr.args[0], depth + 1)
+        if (
+            isinstance(expr, ast.Call)
+            and expr.args
+            and self.qualname(expr.func, depth + 1) == "functools.partial"
+        ):
+            return self.definition(expr.args[0], depth + 1)
         return None
 
     def _method(self, expr: ast.Attribute, depth: int) -> Definition | None:

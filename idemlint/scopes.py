@@ -173,7 +173,7 @@ class Indexer:
                     self._bind_target(node, scope)  # type: ignore[arg-type]
                 continue
             if kind is call_type:
-                calls_append(node)
+                calls_append(node)  # type: ignore[arg-type]
             else:
                 handler = special.get(kind)
                 if handler is not None and handler(node, scope, stack):
@@ -327,9 +327,12 @@ class Indexer:
                 self._bind_value(elt, values[i] if values else None, kind, scope)
         elif isinstance(target, ast.Starred):
             self._bind_value(target.value, None, kind, scope)
-        elif isinstance(target, ast.Attribute) and kind is Kind.ASSIGN:
-            if isinstance(target.value, ast.Name):
-                self.self_assignments.append((target, value, scope))
+        elif (
+            isinstance(target, ast.Attribute)
+            and kind is Kind.ASSIGN
+            and isinstance(target.value, ast.Name)
+        ):
+            self.self_assignments.append((target, value, scope))
 
     def _assign(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign, scope: Scope) -> None:
         if isinstance(node, ast.Assign):
@@ -375,7 +378,7 @@ class Indexer:
         self, node: FunctionNode, scope: Scope, stack: list[tuple[ast.AST, ast.AST, Scope]]
     ) -> None:
         inner = Scope(node, scope)
-        node._own = inner  # type: ignore[attr-defined]
+        node._own = inner  # type: ignore[union-attr]
         if not isinstance(node, ast.Lambda):
             self._add(scope, node.name, Kind.DEF, node)
         self._arguments(node.args, inner)

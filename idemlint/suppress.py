@@ -24,7 +24,7 @@ from .source import SourceFile
 if TYPE_CHECKING:
     from .engine import FileResult
 
-# Findings a `# noqa` cannot suppress (the file could not be analysed).
+# Findings no suppression comment can silence (the file could not be analysed).
 UNSUPPRESSIBLE = frozenset({"IDL001"})
 
 

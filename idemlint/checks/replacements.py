@@ -13,7 +13,7 @@ from collections.abc import Callable
 from ..analysis import ModuleAnalysis
 from ..diagnostics import Edit, Fix, FixUnavailable
 from ..fixes.context import FixContext
-from ..scopes import FUNCTION_NODES, parent, scope_of
+from ..scopes import FUNCTION_NODES, Scope, parent, scope_of
 from .handler_calls import KnownCall
 
 Strategy = Callable[[ModuleAnalysis, KnownCall], "Fix | None"]
@@ -22,7 +22,7 @@ Strategy = Callable[[ModuleAnalysis, KnownCall], "Fix | None"]
 # -- where a rewrite is possible ---------------------------------------------------------------
 def can_await(node: ast.AST) -> bool:
     """``await`` is allowed where ``node`` is evaluated (an async def, not a generator expr)."""
-    scope = scope_of(node)
+    scope: Scope | None = scope_of(node)
     while scope is not None:
         owner = scope.node
         if isinstance(owner, ast.GeneratorExp):
@@ -63,9 +63,12 @@ def _ctx(module: ModuleAnalysis, node: ast.AST) -> str | None:
 
 
 def _simple_call(call: ast.AST) -> ast.Call | None:
-    if isinstance(call, ast.Call) and not any(isinstance(a, ast.Starred) for a in call.args):
-        if not any(k.arg is None for k in call.keywords):
-            return call
+    if (
+        isinstance(call, ast.Call)
+        and not any(isinstance(a, ast.Starred) for a in call.args)
+        and not any(k.arg is None for k in call.keywords)
+    ):
+        return call
     return None
 
 

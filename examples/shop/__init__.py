@@ -1,0 +1,1 @@
+"""A small shop on Restate, written the way first drafts often are (see README)."""

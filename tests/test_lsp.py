@@ -1,0 +1,310 @@
+"""`idemlint lsp` driven like an editor: a subprocess spoken to in JSON-RPC over stdio."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pygls")
+
+from idemlint.config import load_settings  # noqa: E402
+from idemlint.engine import Linter  # noqa: E402
+from idemlint.project import Project  # noqa: E402
+from idemlint.source import SourceFile  # noqa: E402
+
+from .lsp_client import LspClient, apply_workspace_edit  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures" / "frontends"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    shutil.copytree(FIXTURES, root)
+    return root
+
+
+@pytest.fixture
+def client(workspace: Path) -> Iterator[LspClient]:
+    lsp = LspClient(cwd=workspace)
+    try:
+        lsp.initialize(workspace)
+        yield lsp
+    finally:
+        lsp.kill()
+
+
+def _range(line: int, start: int, end: int | None = None) -> dict[str, Any]:
+    return {
+        "start": {"line": line, "character": start},
+        "end": {"line": line, "character": start if end is None else end},
+    }
+
+
+def _at(diagnostics: list[dict[str, Any]], code: str, line0: int) -> dict[str, Any]:
+    found = [d for d in diagnostics if d["code"] == code and d["range"]["start"]["line"] == line0]
+    assert found, f"no {code} on line {line0 + 1}: {diagnostics}"
+    return found[0]
+
+
+def _codes(diagnostics: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return sorted((d["code"], d["range"]["start"]["line"] + 1) for d in diagnostics)
+
+
+def _engine_findings(workspace: Path, path: Path) -> list[tuple[str, int]]:
+    settings = load_settings(None, path.parent)
+    linter = Linter(settings, Project.for_paths([workspace], settings.root))
+    result = linter.check_source(SourceFile.from_text(str(path), path.read_text()), path)
+    return sorted((f.code, f.line) for f in result.findings)
+
+
+def _open(client: LspClient, path: Path) -> tuple[str, str, list[dict[str, Any]]]:
+    uri, text = path.as_uri(), path.read_text(encoding="utf-8")
+    client.open(uri, text)
+    return uri, text, client.diagnostics(uri, version=1)
+
+
+def test_editor_session(client: LspClient, workspace: Path) -> None:
+    path = workspace / "shop" / "checkout.py"
+    uri, text, diagnostics = _open(client, path)
+
+    # The same findings as the engine (the catalogue extension from pyproject.toml included).
+    assert _codes(diagnostics) == _engine_findings(workspace, path)
+    assert ("IDL101", 36) in _codes(diagnostics)  # `wall_time()`, catalogued in the config
+    first = diagnostics[0]
+    assert first["source"] == "idemlint"
+    assert first["severity"] == 1
+    assert first["codeDescription"]["href"].endswith(f"/{first['code']}/")
+
+    # Quick fix: the rule's own fix, safe and preferred.
+    uuid_diag = _at(diagnostics, "IDL103", 20)
+    actions = client.code_actions(uri, uuid_diag["range"], [uuid_diag])
+    titles = [a["title"] for a in actions]
+    fix = next(a for a in actions if a["kind"] == "quickfix" and "(safe fix)" in a["title"])
+    assert fix["isPreferred"] is True
+    assert "Suppress IDL103 on this line" in titles
+    texts = apply_workspace_edit({uri: text}, fix["edit"])
+    text = texts[uri]
+    assert "order_id = str(ctx.uuid())" in text
+    client.change(uri, text, version=2)
+    diagnostics = client.diagnostics(uri, version=2)
+    assert ("IDL103", 21) not in _codes(diagnostics)
+
+    # Suppress on a multi-line statement: the comment goes on the statement's first line.
+    network = _at(diagnostics, "IDL104", 23)
+    actions = client.code_actions(uri, _range(24, 10), [network])
+    suppress = next(a for a in actions if a["title"] == "Suppress IDL104 on this line")
+    assert suppress["isPreferred"] is False
+    text = apply_workspace_edit({uri: text}, suppress["edit"])[uri]
+    assert text.splitlines()[23].endswith("urllib.request.urlopen(  # noqa: IDL104")
+    client.change(uri, text, version=3)
+    diagnostics = client.diagnostics(uri, version=3)
+    assert "IDL104" not in {d["code"] for d in diagnostics}
+    assert "IDL002" not in {d["code"] for d in diagnostics}
+
+    # Fix all (safe fixes only), through codeAction/resolve when the client supports it.
+    before_fix = text
+    actions = client.code_actions(uri, _range(0, 0), only=["source.fixAll"])
+    assert [a["kind"] for a in actions] == ["source.fixAll.idemlint"]
+    action = actions[0]
+    if "edit" not in action:
+        action = client.request("codeAction/resolve", action)
+    text = apply_workspace_edit({uri: text}, action["edit"])[uri]
+    settings = load_settings(None, path.parent)
+    linter = Linter(settings, Project.for_paths([workspace], settings.root))
+    expected = linter.fix_source(SourceFile.from_text(str(path), before_fix), path, unsafe=False)
+    assert text == expected.fixed_text
+    client.change(uri, text, version=4)
+    diagnostics = client.diagnostics(uri, version=4)
+    remaining = {d["code"] for d in diagnostics}
+    assert remaining == {"IDL101"}  # the `wall_time()` extension has no fix
+    assert client.code_actions(uri, _range(0, 0), only=["source.fixAll"]) == []
+
+    assert client.shutdown() == 0
+
+
+def test_fix_all_resolved_lazily(workspace: Path) -> None:
+    lsp = LspClient(cwd=workspace)
+    try:
+        lsp.initialize(workspace, resolve_edits=True)
+        path = workspace / "shop" / "signup.py"
+        uri, text, _ = _open(lsp, path)
+        actions = lsp.code_actions(uri, _range(0, 0), only=["source"])
+        assert len(actions) == 1 and "edit" not in actions[0]  # computed on demand
+        resolved = lsp.request("codeAction/resolve", actions[0])
+        text = apply_workspace_edit({uri: text}, resolved["edit"])[uri]
+        assert "await ctx.sleep(timedelta(seconds=2))" in text
+        lsp.change(uri, text, version=2)
+        assert "IDL107" not in {d["code"] for d in lsp.diagnostics(uri, version=2)}
+        assert lsp.shutdown() == 0
+    finally:
+        lsp.kill()
+
+
+def test_unsafe_fix_is_labelled_and_not_preferred(client: LspClient, workspace: Path) -> None:
+    uri, text, diagnostics = _open(client, workspace / "shop" / "checkout.py")
+    # `datetime.utcnow()` is not in this file; build one with an unsafe fix.
+    uri = (workspace / "shop" / "stamps.py").as_uri()
+    text = textwrap.dedent("""\
+        from datetime import datetime
+
+        import restate
+
+        svc = restate.Service("Stamps")
+
+
+        @svc.handler()
+        async def stamp(ctx: restate.Context) -> str:
+            return datetime.utcnow().isoformat()
+    """)
+    client.open(uri, text)
+    diagnostics = client.diagnostics(uri, version=1)
+    clock = _at(diagnostics, "IDL101", 9)
+    actions = client.code_actions(uri, clock["range"], [clock])
+    fix = next(a for a in actions if "unsafe fix" in a["title"])
+    assert fix["isPreferred"] is False
+    assert fix["kind"] == "quickfix"
+    # Fix all leaves unsafe fixes alone.
+    assert client.code_actions(uri, _range(0, 0), only=["source.fixAll"]) == []
+
+
+def test_positions_are_utf16_code_units(client: LspClient, workspace: Path) -> None:
+    path = workspace / "shop" / "signup.py"
+    uri, text, diagnostics = _open(client, path)
+    line = text.splitlines()[17]
+    assert "📧" in line  # one character, two UTF-16 code units
+    clock = _at(diagnostics, "IDL101", 17)
+    chars = line.index("time.monotonic()")
+    assert clock["range"]["start"]["character"] == chars + 1
+    assert clock["range"]["end"]["character"] == chars + 1 + len("time.monotonic()")
+
+
+def test_positions_in_negotiated_utf8(workspace: Path) -> None:
+    lsp = LspClient(cwd=workspace)
+    try:
+        result = lsp.initialize(workspace, position_encodings=("utf-8", "utf-16"))
+        assert result["capabilities"]["positionEncoding"] == "utf-8"
+        path = workspace / "shop" / "signup.py"
+        uri, text, diagnostics = _open(lsp, path)
+        line = text.splitlines()[17]
+        clock = _at(diagnostics, "IDL101", 17)
+        prefix = line[: line.index("time.monotonic()")]
+        assert clock["range"]["start"]["character"] == len(prefix.encode("utf-8"))
+        # Suppress edit columns are UTF-8 too.
+        actions = lsp.code_actions(uri, clock["range"], [clock])
+        suppress = next(a for a in actions if a["title"].startswith("Suppress"))
+        new = apply_workspace_edit({uri: text}, suppress["edit"], encoding="utf-8")[uri]
+        assert new.splitlines()[17] == line + "  # noqa: IDL101"
+    finally:
+        lsp.kill()
+
+
+def test_debounce_latest_text_wins(client: LspClient, workspace: Path) -> None:
+    path = workspace / "shop" / "signup.py"
+    uri, text, first = _open(client, path)
+    lines = text.splitlines(keepends=True)
+    for version in range(2, 7):  # a burst of keystrokes, faster than the debounce
+        lines.append(f"# edit {version}\n")
+        client.change(uri, "".join(lines), version=version)
+    published = client.wait_for(
+        lambda m: m.get("method") == "textDocument/publishDiagnostics"
+        and m["params"]["uri"] == uri
+    )
+    assert published["params"]["version"] == 6  # intermediate versions were never analysed
+    assert _codes(published["params"]["diagnostics"]) == _codes(first)
+    time.sleep(0.5)
+    late = [m for m in client.drain() if m.get("method") == "textDocument/publishDiagnostics"]
+    assert late == []
+
+    client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    assert client.diagnostics(uri) == []  # closing clears the document's diagnostics
+
+
+def test_config_reloaded_when_pyproject_changes(client: LspClient, workspace: Path) -> None:
+    uri, text, diagnostics = _open(client, workspace / "shop" / "signup.py")
+    assert "IDL107" in {d["code"] for d in diagnostics}
+    config = workspace / "pyproject.toml"
+    original = config.read_text(encoding="utf-8")
+
+    config.write_text(original + 'ignore = ["IDL107"]\n', encoding="utf-8")
+    client.notify(
+        "workspace/didChangeWatchedFiles", {"changes": [{"uri": config.as_uri(), "type": 2}]}
+    )
+    assert "IDL107" not in {d["code"] for d in client.diagnostics(uri)}
+
+    config.write_text(original, encoding="utf-8")  # saved in the editor this time
+    client.notify("textDocument/didSave", {"textDocument": {"uri": config.as_uri()}})
+    assert "IDL107" in {d["code"] for d in client.diagnostics(uri)}
+
+    # A broken configuration is reported, and linting goes on with the defaults.
+    config.write_text(original + 'ignore = ["NOPE"]\n', encoding="utf-8")
+    client.notify("textDocument/didSave", {"textDocument": {"uri": config.as_uri()}})
+    message = client.wait_for(lambda m: m.get("method") == "window/showMessage")
+    assert "invalid configuration" in message["params"]["message"]
+    assert "IDL107" in {d["code"] for d in client.diagnostics(uri)}
+
+
+def test_hostile_documents_do_not_kill_the_server(client: LspClient, workspace: Path) -> None:
+    documents = {
+        "nul.py": "import restate\nx = 1\x00\n",
+        "surrogate.py": "import restate\nx = '\ud800'\n",
+        "nested.py": "import restate\nx = " + "-" * 100_000 + "1\n",
+        "parens.py": "import restate\nx = " + "(" * 5000 + ")" * 5000 + "\n",
+        "binary.py": "import restate\n" + "".join(chr(i) for i in range(1, 0x3000, 7)),
+    }
+    for name, text in documents.items():
+        uri = (workspace / name).as_uri()
+        client.open(uri, text)
+        diagnostics = client.diagnostics(uri, version=1)
+        assert [d["code"] for d in diagnostics] == ["IDL001"], name
+    # ... and the server still works.
+    uri, _, diagnostics = _open(client, workspace / "shop" / "signup.py")
+    assert "IDL107" in {d["code"] for d in diagnostics}
+    assert client.shutdown() == 0
+
+
+CRASHING_SERVER = """
+import sys
+from idemlint.engine import Linter
+
+original = Linter.check_source
+
+def check_source(self, source, path=None, tree=None):
+    if "CRASH-ME" in source.text:
+        raise RuntimeError("simulated engine crash")
+    return original(self, source, path, tree)
+
+Linter.check_source = check_source
+from idemlint.lsp import serve
+serve()
+"""
+
+
+def test_crash_in_analysis_is_logged_and_server_survives(workspace: Path) -> None:
+    lsp = LspClient(command=[sys.executable, "-c", CRASHING_SERVER], cwd=workspace)
+    try:
+        lsp.initialize(workspace)
+        crash_uri = (workspace / "shop" / "crash.py").as_uri()
+        lsp.open(crash_uri, "import restate\n# CRASH-ME\n")
+        assert lsp.diagnostics(crash_uri, version=1) == []
+        logged = lsp.wait_for(
+            lambda m: m.get("method") == "window/logMessage"
+            and "simulated engine crash" in m["params"]["message"]
+        )
+        assert logged["params"]["type"] == 1  # error
+        # Other documents are still analysed, and code actions still answer.
+        uri, text, diagnostics = _open(lsp, workspace / "shop" / "signup.py")
+        assert "IDL107" in {d["code"] for d in diagnostics}
+        sleep = _at(diagnostics, "IDL107", 15)
+        assert lsp.code_actions(uri, sleep["range"], [sleep])
+        assert lsp.code_actions(crash_uri, _range(1, 0)) == []
+        assert lsp.shutdown() == 0
+    finally:
+        lsp.kill()
