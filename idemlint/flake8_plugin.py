@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import find_config, load_settings
+from .config import ConfigError, find_config, load_settings
 from .engine import Linter
 from .project import Project
 from .source import SourceFile
@@ -31,22 +31,25 @@ from .source import SourceFile
 # flake8 may lint thousands of files per process: one Linter per configuration file, and the
 # configuration file found for each directory.
 _CONFIG_FOR_DIR: dict[Path, Path | None] = {}
-_LINTERS: dict[Path | None, Linter] = {}
+_LINTERS: dict[Path | None, Linter | ConfigError] = {}
 _STDIN_NAMES = ("stdin", "-")
 
 
-def _linter_for(path: Path | None) -> Linter:
+def _linter_for(path: Path | None) -> Linter | ConfigError:
     directory = (path.parent if path is not None else Path.cwd()).resolve()
     if directory not in _CONFIG_FOR_DIR:
         _CONFIG_FOR_DIR[directory] = find_config(directory)
     config = _CONFIG_FOR_DIR[directory]
     linter = _LINTERS.get(config)
     if linter is None:
-        # A ConfigError propagates: flake8 reports it (like `idemlint check`, which exits 2).
-        settings = load_settings(config, directory)
-        settings.kb  # validate knowledge-base extensions now  # noqa: B018
-        root = config.parent if config is not None else None
-        linter = Linter(settings, Project.for_paths([], root), noqa=False)
+        try:
+            settings = load_settings(config, directory)
+            settings.kb  # validate knowledge-base extensions now  # noqa: B018
+        except ConfigError as error:
+            linter = error
+        else:
+            root = config.parent if config is not None else None
+            linter = Linter(settings, Project.for_paths([], root), noqa=False)
         _LINTERS[config] = linter
     return linter
 
@@ -71,6 +74,10 @@ class Flake8Checker:
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
         path = None if self.filename in _STDIN_NAMES else Path(self.filename)
         linter = _linter_for(path)
+        if isinstance(linter, ConfigError):
+            # Like `idemlint check` (exit 2): nothing is linted with a broken configuration.
+            yield 1, 0, f"IDL001 invalid idemlint configuration: {linter}", type(self)
+            return
         text = "".join(self.lines)
         if not linter.always_parse and not linter.worth_parsing(
             text.encode("utf-8", "surrogatepass")

@@ -38,12 +38,12 @@ def test_bundled_example_service_builds(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.syspath_prepend(str(ROOT / "examples"))
     app_module = importlib.import_module("shop.app")
     try:
-        services = [
-            value
+        services = {
+            id(value): value
             for name in ("shop.checkout", "shop.cart", "shop.signup")
             for value in vars(importlib.import_module(name)).values()
             if isinstance(value, (restate.Service, restate.VirtualObject, restate.Workflow))
-        ]
+        }
         assert len(services) == 3
         assert callable(app_module.app)
     finally:

@@ -26,7 +26,9 @@ from typing import Literal
 from ..analysis import ModuleAnalysis
 from ..diagnostics import Edit, FixUnavailable
 from ..fixes.context import FixContext
+from ..model import Handler
 from ..scopes import FUNCTION_NODES, Binding, FunctionNode, Kind, Scope, lookup, parent, scope_of
+from ..source import SourceFile
 
 # -- SDK call signatures -------------------------------------------------------------------------
 # Positional index of `idempotency_key` (the next one is `headers`). Context and RestateClient
@@ -981,3 +983,55 @@ def string_literal_like(original: str, value: str) -> str:
     if not original.endswith(quote) or quote in value:
         raise FixUnavailable("unexpected string literal")
     return f"{prefix}{quote}{value}{quote}"
+
+
+# -- handlers called by SDK calls ------------------------------------------------------------
+def target_handler(module: ModuleAnalysis, expr: ast.AST | None) -> Handler | None:
+    """The handler a call's first argument (``tpe``) names, in this module or the tree."""
+    if expr is None:
+        return None
+    definition = module.resolver.definition(expr)
+    if definition is not None:
+        return module.model.handler_of(definition)
+    qualname = module.resolver.qualname(expr)
+    if qualname is None or module.project is None:
+        return None
+    return _find_handler(module, qualname)
+
+
+def _find_handler(module: ModuleAnalysis, dotted: str) -> Handler | None:
+    """A handler defined at module level in another module of the linted tree."""
+    project = module.project
+    assert project is not None
+    name, _, attribute = dotted.rpartition(".")
+    if not name:
+        return None
+    path = project.find(name, near=module.file_path)
+    if path is None or (module.file_path is not None and path == module.file_path.resolve()):
+        return None
+    settings = module.settings
+
+    def build(source: SourceFile, tree: ast.Module) -> object:
+        return ModuleAnalysis(source, tree, settings, project, path)
+
+    other = project.summary(path, build)
+    if not isinstance(other, ModuleAnalysis):
+        return None
+    bindings = other.scope.bindings.get(attribute)
+    if not bindings or bindings[-1].kind is not Kind.DEF:
+        return None
+    return other.model.handler_of(bindings[-1].node)
+
+
+def workflow_mains(module: ModuleAnalysis) -> dict[str, set[str]]:
+    """Workflows defined in this module: service name -> names of their main handlers."""
+    cached = module.memo.get("workflow_mains")
+    if cached is None:
+        cached = {}
+        for handler in module.model.handlers:
+            service = handler.service
+            if service is not None and service.kind == "workflow" and service.name \
+                    and handler.role == "main":
+                cached.setdefault(service.name, set()).add(handler.name)
+        module.memo["workflow_mains"] = cached
+    return cached  # type: ignore[no-any-return]
