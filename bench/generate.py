@@ -40,51 +40,91 @@ async def fetch_rates(currency: str) -> dict:
 
 HANDLERS = [
     '''
+
 @svc.handler()
 async def create_{n}(ctx: restate.Context, order: dict) -> dict:
+    """Create order {n}: price it, charge it, hand it to the cart object."""
+    # Pricing is pure: it runs again on replay and gives the same result.
     total = sum(price_of(item) for item in order.get("items", []))
-    rates = await ctx.run_typed("rates", fetch_rates, restate.RunOptions(max_attempts=3), order["currency"])
+
+    # Exchange rates come from an external API: journaled.
+    rates = await ctx.run_typed(
+        "rates",
+        fetch_rates,
+        restate.RunOptions(max_attempts=3),
+        order["currency"],
+    )
     order_id = str(ctx.uuid())
+
     if total > 1000:
+        # Large orders wait for the fraud check window.
         await ctx.sleep(timedelta(seconds=5))
-    receipt = await ctx.run_typed("charge", functools.partial(charge, order_id, total))
-    await ctx.object_call(add_{n}, key=order_id, arg={{"total": total, "rates": rates}})
+
+    receipt = await ctx.run_typed(
+        "charge",
+        functools.partial(charge, order_id, total),
+    )
+    await ctx.object_call(
+        add_{n},
+        key=order_id,
+        arg={{"total": total, "rates": rates}},
+    )
     return {{"id": order_id, "receipt": receipt}}
 ''',
     '''
+
 @obj.handler()
 async def add_{n}(ctx: ObjectContext, item: dict) -> int:
+    """Add an item to cart {n}."""
     items = await ctx.get("items") or []
     items.append(item)
     ctx.set("items", items)
+
     count = len(items)
     if count > 10:
+        # BUG: the timestamp changes on every replay.
         stamp = time.time()
         ctx.set("full_since", stamp)
+
     return count
 ''',
     '''
+
 @svc.handler("report{n}")
 async def report_{n}(ctx: restate.Context, req: dict) -> list:
+    """Build report {n} from three pages of the items API."""
+
     async def load(page: int) -> list:
         response = await http.get(f"https://api.example/items?page={{page}}")
         return response.json()
 
-    pages = [ctx.run_typed(f"page-{{i}}", load, restate.RunOptions(), i) for i in range(3)]
+    pages = [
+        ctx.run_typed(f"page-{{i}}", load, restate.RunOptions(), i)
+        for i in range(3)
+    ]
     done = await restate.gather(*pages)
     rows = [row for fut in done for row in await fut]
+
+    # BUG: a new trace id on every replay.
     trace = uuid.uuid4().hex
     return [dict(row, trace=trace) for row in rows if row.get("ok")]
 ''',
     '''
+
 @obj.handler(kind="shared")
 async def peek_{n}(ctx: restate.ObjectSharedContext) -> dict:
+    """Summarise cart {n} without taking the object's lock."""
     items = await ctx.get("items") or []
-    summary = {{"count": len(items), "total": sum(price_of(i) for i in items)}}
+    summary = {{
+        "count": len(items),
+        "total": sum(price_of(i) for i in items),
+    }}
+
     try:
         await ctx.run_typed("audit", lambda: print(summary))
     except restate.TerminalError as exc:
         summary["error"] = str(exc)
+
     return summary
 ''',
 ]

@@ -63,13 +63,15 @@ class Linter:
         kb = settings.kb
         triggers: set[bytes] = set()
         needs = {rule.requires for rule in self.rules}
-        self.always_parse = "always" in needs
+        # Only passive rules selected (e.g. `--select IDL001`): the user asks "does every file
+        # parse?", so every file is parsed.
+        self.always_parse = "always" in needs or needs <= {"passive"}
         if "handlers" in needs:
             triggers.update(kb.framework.triggers)
         if "ingress" in needs:
             triggers.update(kb.framework.ingress_triggers)
             triggers.update(_url_triggers(settings.ingress_urls))
-        if "suppressions" in needs:
+        if "suppressions" in needs and noqa:
             triggers.add(b"noqa")
         self.triggers = tuple(sorted(triggers))
 
@@ -79,7 +81,7 @@ class Linter:
         try:
             raw = read(path, self.settings.max_file_size)
         except LoadError as error:
-            return FileResult(display, self.load_error_findings(display, error))
+            return FileResult(display, self.load_error_findings(display, error, path))
         return self.check_bytes(display, raw, path)
 
     def check_bytes(self, display: str, raw: bytes, path: Path | None = None) -> FileResult:
@@ -88,7 +90,7 @@ class Linter:
         try:
             source = SourceFile.from_bytes(display, raw)
         except LoadError as error:
-            return FileResult(display, self.load_error_findings(display, error))
+            return FileResult(display, self.load_error_findings(display, error, path))
         return self.check_source(source, path)
 
     def check_source(
@@ -141,11 +143,14 @@ class Linter:
         lowered = raw.lower()
         return any(token in lowered for token in self.triggers)
 
-    def load_error_findings(self, display: str, error: LoadError) -> list[Finding]:
+    def load_error_findings(
+        self, display: str, error: LoadError, path: Path | None = None
+    ) -> list[Finding]:
+        disabled = self._disabled_for(path)
         out: list[Finding] = []
         for rule in self.rules:
             hook = getattr(rule, "load_error", None)
-            if hook is not None:
+            if hook is not None and rule.code not in disabled:
                 out.append(hook(display, error))
         return out
 
@@ -171,17 +176,18 @@ class Linter:
                     warnings.simplefilter("ignore")
                     tree = ast.parse(source.text, filename=source.path)
         except SyntaxError as exc:
-            return self.load_error_findings(source.path, _syntax_error(exc, source)), None
+            return self.load_error_findings(source.path, _syntax_error(exc, source), path), None
         except (RecursionError, MemoryError):
             error = LoadError("too deeply nested to parse (the Python parser gave up)")
-            return self.load_error_findings(source.path, error), None
+            return self.load_error_findings(source.path, error, path), None
         except ValueError as exc:
-            return self.load_error_findings(source.path, LoadError(f"cannot parse: {exc}")), None
+            error = LoadError(f"cannot parse: {exc}")
+            return self.load_error_findings(source.path, error, path), None
         try:
             module = ModuleAnalysis(source, tree, self.settings, self.project, path)
         except RecursionError:
             error = LoadError("too deeply nested to analyse")
-            return self.load_error_findings(source.path, error), None
+            return self.load_error_findings(source.path, error, path), None
         disabled = self._disabled_for(path)
         findings: list[Finding] = []
         for rule in self.rules:
@@ -191,7 +197,7 @@ class Linter:
                 findings.extend(rule.check(module))
             except RecursionError:
                 error = LoadError("too deeply nested to analyse")
-                findings.extend(self.load_error_findings(source.path, error))
+                findings.extend(self.load_error_findings(source.path, error, path))
                 break
             except Exception:  # a bug in a rule must not stop the run
                 result.internal_errors.append(

@@ -31,9 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lsprotocol import types as lsp
-from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
+try:
+    from lsprotocol import types as lsp
+    from pygls.lsp.server import LanguageServer
+    from pygls.uris import to_fs_path
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise SystemExit(
+        f"idemlint: error: `idemlint lsp` needs pygls 2 and lsprotocol ({exc}); "
+        "install them with: pip install 'idemlint[lsp]'"
+    ) from exc
 
 from . import __version__
 from .config import CONFIG_FILES, ConfigError, Settings, find_config, load_settings
@@ -48,7 +54,7 @@ log = logging.getLogger("idemlint.lsp")
 FIX_ALL_KIND = "source.fixAll.idemlint"
 FIX_ALL_TITLE = "idemlint: fix all safely fixable problems"
 DEBOUNCE_ENV = "IDEMLINT_LSP_DEBOUNCE_MS"
-DEFAULT_DEBOUNCE_MS = 200
+DEFAULT_DEBOUNCE_MS = 150
 PYTHON_SUFFIXES = (".py", ".pyi")
 SEVERITY = {
     "error": lsp.DiagnosticSeverity.Error,
@@ -87,9 +93,14 @@ class Positions:
         self.encoding = encoding
 
     def position(self, line: int, column: int) -> lsp.Position:
-        """LSP position of a 1-based line and 0-based character column (clamped)."""
-        line, column = self.source.position(self.source.offset(line, max(column, 0)))
-        text = self.source.line(line)
+        """LSP position of a 1-based line and 0-based character column (clamped to the text)."""
+        lines = self.source.lines
+        if line < 1:
+            return lsp.Position(line=0, character=0)
+        if line > len(lines):
+            return lsp.Position(line=len(lines) - 1, character=_units(lines[-1], self.encoding))
+        text = lines[line - 1]
+        column = min(max(column, 0), len(text))
         return lsp.Position(line=line - 1, character=_units(text[:column], self.encoding))
 
     def finding_range(self, finding: Finding) -> lsp.Range:
@@ -270,7 +281,7 @@ class IdemlintServer(LanguageServer):
                 f"file too large to analyse: {len(raw) / 1e6:.1f} MB "
                 f"(limit {settings.max_file_size / 1e6:.1f} MB, see `max-file-size`)"
             )
-            empty.findings = linter.load_error_findings(display, error)
+            empty.findings = linter.load_error_findings(display, error, path)
             return Analysis(uri, version, text, empty, linter, path, messages)
         if not linter.always_parse and not linter.worth_parsing(raw):
             return Analysis(uri, version, text, empty, linter, path, messages)
@@ -285,15 +296,19 @@ class IdemlintServer(LanguageServer):
             return f"idemlint: internal error analysing {uri}:\n{traceback.format_exc()}"
 
     # -- publishing (event loop) -----------------------------------------------------------------
-    def schedule(self, uri: str, delay: float) -> None:
-        """(Re)start the analysis of ``uri`` after ``delay`` seconds; latest text wins."""
+    def schedule(self, uri: str, delay: float, force: bool = True) -> None:
+        """(Re)start the analysis of ``uri`` after ``delay`` seconds; latest text wins.
+
+        ``force=False`` (a save): nothing is done if the text was already analysed.
+        """
         previous = self.pending.pop(uri, None)
         if previous is not None:
             previous.cancel()
-        task = asyncio.get_running_loop().create_task(self._lint_later(uri, delay))
+            force = True  # the cancelled run may have been the one that mattered
+        task = asyncio.get_running_loop().create_task(self._lint_later(uri, delay, force))
         self.pending[uri] = task
 
-    async def _lint_later(self, uri: str, delay: float) -> None:
+    async def _lint_later(self, uri: str, delay: float, force: bool = True) -> None:
         try:
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -301,6 +316,9 @@ class IdemlintServer(LanguageServer):
             if document is None:
                 return
             version, text = document
+            analysed = self.analyses.get(uri)
+            if not force and analysed is not None and analysed.text == text:
+                return  # e.g. saved without edits since the last analysis
             loop = asyncio.get_running_loop()
             outcome = await loop.run_in_executor(
                 self.worker, self.analyse_safely, uri, version, text
@@ -617,7 +635,7 @@ def create_server() -> IdemlintServer:
             ls.relint_all()
         elif uri in ls.docs:
             ls.reset_projects()  # other modules may read this one (service objects)
-            ls.schedule(uri, 0)
+            ls.schedule(uri, 0, force=False)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(ls: IdemlintServer, params: lsp.DidCloseTextDocumentParams) -> None:

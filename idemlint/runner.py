@@ -121,7 +121,9 @@ def run(
         try:
             raw = read(target.path, settings.max_file_size)
         except LoadError as error:
-            results.append(FileResult(target.display, linter.load_error_findings(target.display, error)))
+            results.append(
+                FileResult(target.display, linter.load_error_findings(target.display, error, target.path))
+            )
             continue
         if not linter.always_parse and not linter.worth_parsing(raw):
             results.append(FileResult(target.display, skipped=True))

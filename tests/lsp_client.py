@@ -6,6 +6,7 @@ hung server fails the caller instead of hanging it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -226,10 +227,8 @@ class LspClient:
             self.process.wait(timeout=10)
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None:
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
 
     # -- documents ---------------------------------------------------------------------------
     def open(self, uri: str, text: str, version: int = 1) -> None:

@@ -15,10 +15,10 @@ import pytest
 
 pytest.importorskip("flake8")
 
-from idemlint import flake8_plugin  # noqa: E402
-from idemlint.flake8_plugin import Flake8Checker  # noqa: E402
+from idemlint import flake8_plugin
+from idemlint.flake8_plugin import Flake8Checker
 
-from .conftest import run_subprocess  # noqa: E402
+from .conftest import run_subprocess
 
 FIXTURES = Path(__file__).parent / "fixtures" / "frontends"
 FORMAT = "%(path)s|%(row)d|%(col)d|%(code)s|%(text)s"
@@ -82,7 +82,7 @@ def test_noqa_is_left_to_flake8() -> None:
     _, honoured, _ = flake8("--select", "IDL", "shop/checkout.py")
     _, everything, _ = flake8("--select", "IDL", "--disable-noqa", "shop/checkout.py")
     extra = sorted(set(everything) - set(honoured))
-    # The two findings the fixture silences with `# noqa: IDL103` / `# noqa: IDL101`.
+    # The two findings the fixture silences with noqa comments (IDL103 and IDL101).
     assert [(r[1], r[3]) for r in extra] == [(28, "IDL103"), (47, "IDL101")]
 
 

@@ -14,12 +14,12 @@ import pytest
 
 pytest.importorskip("pygls")
 
-from idemlint.config import load_settings  # noqa: E402
-from idemlint.engine import Linter  # noqa: E402
-from idemlint.project import Project  # noqa: E402
-from idemlint.source import SourceFile  # noqa: E402
+from idemlint.config import load_settings
+from idemlint.engine import Linter
+from idemlint.project import Project
+from idemlint.source import SourceFile
 
-from .lsp_client import LspClient, apply_workspace_edit  # noqa: E402
+from .lsp_client import LspClient, apply_workspace_edit
 
 FIXTURES = Path(__file__).parent / "fixtures" / "frontends"
 
@@ -177,7 +177,7 @@ def test_unsafe_fix_is_labelled_and_not_preferred(client: LspClient, workspace: 
 
 def test_positions_are_utf16_code_units(client: LspClient, workspace: Path) -> None:
     path = workspace / "shop" / "signup.py"
-    uri, text, diagnostics = _open(client, path)
+    _, text, diagnostics = _open(client, path)
     line = text.splitlines()[17]
     assert "📧" in line  # one character, two UTF-16 code units
     clock = _at(diagnostics, "IDL101", 17)
@@ -206,7 +206,17 @@ def test_positions_in_negotiated_utf8(workspace: Path) -> None:
         lsp.kill()
 
 
-def test_debounce_latest_text_wins(client: LspClient, workspace: Path) -> None:
+def test_debounce_latest_text_wins(workspace: Path) -> None:
+    # A long debounce, so that a slow CI machine cannot split the burst below.
+    client = LspClient(cwd=workspace, env={"IDEMLINT_LSP_DEBOUNCE_MS": "1500"})
+    try:
+        client.initialize(workspace)
+        _debounce_session(client, workspace)
+    finally:
+        client.kill()
+
+
+def _debounce_session(client: LspClient, workspace: Path) -> None:
     path = workspace / "shop" / "signup.py"
     uri, text, first = _open(client, path)
     lines = text.splitlines(keepends=True)
@@ -219,16 +229,26 @@ def test_debounce_latest_text_wins(client: LspClient, workspace: Path) -> None:
     )
     assert published["params"]["version"] == 6  # intermediate versions were never analysed
     assert _codes(published["params"]["diagnostics"]) == _codes(first)
+    # Saving text that was already analysed does not analyse it again.
+    client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
     time.sleep(0.5)
     late = [m for m in client.drain() if m.get("method") == "textDocument/publishDiagnostics"]
     assert late == []
+
+    # Saving during the debounce analyses the latest text at once.
+    lines.append("# edit 7\n")
+    client.change(uri, "".join(lines), version=7)
+    started = time.monotonic()
+    client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+    assert _codes(client.diagnostics(uri, version=7)) == _codes(first)
+    assert time.monotonic() - started < 1.4  # before the 1.5 s debounce would have fired
 
     client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
     assert client.diagnostics(uri) == []  # closing clears the document's diagnostics
 
 
 def test_config_reloaded_when_pyproject_changes(client: LspClient, workspace: Path) -> None:
-    uri, text, diagnostics = _open(client, workspace / "shop" / "signup.py")
+    uri, _, diagnostics = _open(client, workspace / "shop" / "signup.py")
     assert "IDL107" in {d["code"] for d in diagnostics}
     config = workspace / "pyproject.toml"
     original = config.read_text(encoding="utf-8")
@@ -300,7 +320,7 @@ def test_crash_in_analysis_is_logged_and_server_survives(workspace: Path) -> Non
         )
         assert logged["params"]["type"] == 1  # error
         # Other documents are still analysed, and code actions still answer.
-        uri, text, diagnostics = _open(lsp, workspace / "shop" / "signup.py")
+        uri, _, diagnostics = _open(lsp, workspace / "shop" / "signup.py")
         assert "IDL107" in {d["code"] for d in diagnostics}
         sleep = _at(diagnostics, "IDL107", 15)
         assert lsp.code_actions(uri, sleep["range"], [sleep])
@@ -308,3 +328,28 @@ def test_crash_in_analysis_is_logged_and_server_survives(workspace: Path) -> Non
         assert lsp.shutdown() == 0
     finally:
         lsp.kill()
+
+
+def test_position_conversion_units_and_clamping() -> None:
+    from lsprotocol import types as lsp
+
+    from idemlint.lsp import Positions, minimal_edit
+
+    source = SourceFile.from_text("x.py", "a = '😀é' + b\r\nzz\n")
+    utf16 = Positions(source, lsp.PositionEncodingKind.Utf16)
+    utf8 = Positions(source, lsp.PositionEncodingKind.Utf8)
+    utf32 = Positions(source, lsp.PositionEncodingKind.Utf32)
+    column = source.line(1).index("+")  # 8 characters in
+    assert utf16.position(1, column).character == column + 1  # the emoji is 2 code units
+    assert utf8.position(1, column).character == column + 3 + 1  # 4 bytes + 2 bytes
+    assert utf32.position(1, column).character == column
+    for positions in (utf16, utf8, utf32):
+        client = positions.position(1, column)
+        assert positions.from_client(client) == (1, column)
+    # Columns past the end of a line stay on it; lines past the end go to the last line.
+    assert utf16.position(2, 99) == lsp.Position(line=1, character=2)
+    assert utf16.position(9, 0) == lsp.Position(line=2, character=0)
+
+    start, end, text = minimal_edit("a\r\nb\r\n", "a\r\nc\r\nb\r\n")
+    assert "a\r\nb\r\n"[:start] + text + "a\r\nb\r\n"[end:] == "a\r\nc\r\nb\r\n"
+    assert "a\r\nb\r\n"[start - 1 : start + 1] != "\r\n"  # never between \r and \n

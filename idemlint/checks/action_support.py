@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ..analysis import ModuleAnalysis
 from ..model import Action, HandlerModel
-from ..scopes import FUNCTION_NODES, Binding, DefNode, FunctionNode, Kind, Scope, own_scope, parent
+from ..scopes import FUNCTION_NODES, Binding, FunctionNode, Kind, Scope, own_scope, parent
 from ..scopes import scope_of as _scope_of
 
 # -- small AST helpers --------------------------------------------------------------------------
@@ -79,13 +79,6 @@ def is_method(func: ast.AST) -> bool:
     return True
 
 
-def accepts_keyword(func: FunctionNode, name: str) -> bool:
-    args = func.args
-    if args.kwarg is not None:
-        return True
-    return any(a.arg == name for a in (*args.args, *args.kwonlyargs))
-
-
 def root_name(expr: ast.AST) -> ast.Name | None:
     """``a`` for ``a``, ``a.b.c``, ``a[1].b``; ``None`` for anything else."""
     while isinstance(expr, (ast.Attribute, ast.Subscript)):
@@ -126,15 +119,6 @@ def action_label(module: ModuleAnalysis, action: Action) -> str:
     if isinstance(name, ast.Constant) and isinstance(name.value, str):
         return f'`"{name.value}"`'
     return f"at line {action.call.lineno}"
-
-
-def enclosing_function(node: ast.AST) -> FunctionNode | None:
-    scope: Scope | None = _scope_of(node)
-    while scope is not None:
-        if isinstance(scope.node, FUNCTION_NODES):
-            return scope.node
-        scope = scope.parent
-    return None
 
 
 # -- functions reached by a call, here or in another module of the tree ---------------------------
@@ -230,14 +214,32 @@ _NONCALLABLE_BUILTINS = frozenset(
 )
 
 
-def returns_callable(module: ModuleAnalysis, func: FunctionNode, depth: int = 0) -> bool | None:
-    """Whether calling ``func`` gives a callable: a factory (True), a plain function (False)."""
-    if isinstance(func, ast.AsyncFunctionDef):
+# Annotations naming values that are never callable, or always callable.
+_NONCALLABLE_TYPES = frozenset(
+    f"builtins.{n}" for n in (
+        "str", "int", "float", "bool", "bytes", "bytearray", "complex", "dict", "list", "tuple",
+        "set", "frozenset", "None",
+    )
+) | frozenset(
+    f"typing.{n}" for n in ("List", "Dict", "Set", "Tuple", "FrozenSet", "Mapping", "Sequence")
+)
+_CALLABLE_TYPES = frozenset({"typing.Callable", "collections.abc.Callable"})
+
+
+def returns_callable(
+    module: ModuleAnalysis, func: FunctionNode, depth: int = 0, awaited: bool = False
+) -> bool | None:
+    """Whether calling ``func`` gives a callable: a factory (True), a plain function (False).
+    With ``awaited``, what awaiting the coroutine of an ``async def`` gives."""
+    if isinstance(func, ast.AsyncFunctionDef) and not awaited:
         return False  # a coroutine
     if isinstance(func, ast.Lambda):
         return value_callable(module, func.body, depth + 1)
     if any(not _harmless_decorator(d) for d in func.decorator_list):
         return None
+    declared = type_callable(module, func.returns)
+    if declared is not None:
+        return declared
     values: list[ast.expr | None] = []
     for node in walk_body(func, nested=False):
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
@@ -252,6 +254,20 @@ def returns_callable(module: ModuleAnalysis, func: FunctionNode, depth: int = 0)
     if results == {True}:
         return True
     if results == {False}:
+        return False
+    return None
+
+
+def type_callable(module: ModuleAnalysis, annotation: ast.expr | None) -> bool | None:
+    """What an annotation says about callability (``None``: nothing)."""
+    if annotation is None:
+        return None
+    if isinstance(annotation, ast.Constant) and annotation.value is None:
+        return False
+    qualname = module.resolver.annotation_type(annotation)
+    if qualname in _CALLABLE_TYPES:
+        return True
+    if qualname in _NONCALLABLE_TYPES:
         return False
     return None
 
@@ -280,6 +296,8 @@ def value_callable(module: ModuleAnalysis, expr: ast.expr, depth: int = 0) -> bo
         binding = resolver.binding(expr)
         if binding is not None and binding.kind is Kind.ASSIGN and binding.value is not None:
             return value_callable(module, binding.value, depth + 1)
+        if binding is not None and binding.kind is Kind.PARAM:
+            return type_callable(module, getattr(binding.node, "annotation", None))
         return None
     if isinstance(expr, ast.Attribute):
         return True if resolver.definition(expr) is not None else None
@@ -449,15 +467,13 @@ def outer_context(
             ):
                 return False
         return model.is_context(expr)
-    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
-        return expr.func.attr == "scope" and outer_context(model, expr.func.value, frame, depth + 1)
+    if isinstance(expr, ast.Call):
+        if isinstance(expr.func, ast.Attribute) and expr.func.attr == "scope":
+            return outer_context(model, expr.func.value, frame, depth + 1)
+        return model.is_context(expr)  # restate's contextvar getters: the handler's context
+    if isinstance(expr, ast.Await):
+        return outer_context(model, expr.value, frame, depth + 1)
     return False
-
-
-def frame_functions(frame: Frame) -> Iterator[tuple[ast.AST, Frame]]:
-    """Every node run by the frame's function, nested functions and lambdas included."""
-    for node in walk_body(frame.func):
-        yield node, frame
 
 
 # -- mutable containers -------------------------------------------------------------------------
@@ -495,9 +511,12 @@ def is_container_value(module: ModuleAnalysis, value: ast.AST | None) -> bool:
 def is_container_binding(module: ModuleAnalysis, binding: Binding) -> bool:
     if binding.kind is Kind.ASSIGN:
         up = parent(binding.node)
-        if isinstance(up, ast.AnnAssign) and up.target is binding.node:
-            if module.resolver.annotation_type(up.annotation) in CONTAINER_TYPES:
-                return True
+        if (
+            isinstance(up, ast.AnnAssign)
+            and up.target is binding.node
+            and module.resolver.annotation_type(up.annotation) in CONTAINER_TYPES
+        ):
+            return True
         return is_container_value(module, binding.value)
     if binding.kind is Kind.PARAM:
         annotation = getattr(binding.node, "annotation", None)
@@ -516,11 +535,3 @@ def is_container_expr(module: ModuleAnalysis, expr: ast.AST) -> bool:
         if attribute is not None:
             return is_container_binding(module, attribute)
     return False
-
-
-def defining_scope(binding: Binding) -> Scope:
-    return binding.scope
-
-
-def def_of(node: ast.AST) -> DefNode | None:
-    return node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None

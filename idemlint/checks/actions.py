@@ -20,7 +20,7 @@ from ..diagnostics import Edit, Finding, Fix, FixUnavailable
 from ..fixes.context import FixContext
 from ..model import Action, HandlerModel
 from ..registry import Invalid, Rule, Valid, register
-from ..scopes import FUNCTION_NODES, Kind, lookup, own_scope, parent, position, scope_of
+from ..scopes import FUNCTION_NODES, Kind, lookup, parent, position, scope_of
 from .action_support import (
     MUTATORS,
     Frame,
@@ -29,7 +29,6 @@ from .action_support import (
     call_frame,
     call_result_callable,
     callee,
-    enclosing_function,
     forwarded_arguments,
     inside,
     is_async_callable,
@@ -52,10 +51,10 @@ def _code(text: str) -> str:
 
 
 def _memo_actions(module: ModuleAnalysis) -> list[tuple[Action, list[Frame]]]:
-    cached = module.memo.get("action_frames")
+    cached = module.memo.get("idl2_action_frames")
     if cached is None:
         model = module.model
-        cached = module.memo["action_frames"] = [
+        cached = module.memo["idl2_action_frames"] = [
             (action, action_frames(model, action)) for action in model.actions
         ]
     return cached  # type: ignore[no-any-return]
@@ -137,7 +136,7 @@ def _helper_use(
     func = module.resolver.definition(call.func)
     if not isinstance(func, FUNCTION_NODES) or inside(scope_of(func), caller.func):
         return None
-    if id(func) in seen or model.action_of(func) is not None:
+    if id(func) in seen:
         return None
     seen.add(id(func))
     frame = call_frame(model, call, func, caller)
@@ -261,7 +260,7 @@ class ContextInAction(Rule):
                     await ctx.run_typed("count", lambda s=c: s.clear("n"))
                     await ctx.run_typed("again", lambda: ctx.run_typed("inner", lambda: 1))
             """),
-            ((13, 9), (14, 15), (17, 42), (18, 42)),
+            ((13, 9), (14, 15), (17, 46), (18, 42)),
             message="journaled action",
             note="alias, default-argument lambda, nested def used before its definition ends",
         ),
@@ -297,7 +296,7 @@ class ContextInAction(Rule):
                     await ctx.run_typed("partial", functools.partial(charge, ctx, amount))
                     return await ctx.run_typed("charge", charge, restate.RunOptions(), ctx, amount)
             """),
-            ((10, 11), (10, 11), (21, 20)),
+            ((10, 11), (21, 20)),
             note="module function given the context by forwarding/partial; factory closure",
         ),
         Invalid(
@@ -328,6 +327,26 @@ class ContextInAction(Rule):
             ((11, 9), (15, 51)),
             message="`self.ctx.set()`",
             note="context stored on self; bound method and a helper call inside a lambda",
+        ),
+        Invalid(
+            _code("""
+                import restate as rs
+
+
+                def make_service() -> rs.Service:
+                    svc = rs.Service("Factory")
+
+                    class Handlers:
+                        @staticmethod
+                        @svc.handler()
+                        async def hello(ctx: rs.Context, name: str) -> str:
+                            greeting = await ctx.run_typed("greeting", lambda: ctx.get("greeting"))
+                            return f"{greeting} {name}"
+
+                    return svc
+            """),
+            ((11, 64),),
+            note="handler nested in a factory function, in a class, aliased import",
         ),
     ]
 
@@ -373,12 +392,7 @@ def _awaited_result_callable(module: ModuleAnalysis, expr: ast.Await) -> bool | 
     found = callee(module, call.func)
     if found is None or not isinstance(found.func, ast.AsyncFunctionDef):
         return None
-    as_sync = ast.FunctionDef(
-        name=found.func.name, args=found.func.args, body=found.func.body, decorator_list=[],
-        returns=None, type_comment=None,
-    )
-    as_sync._own = own_scope(found.func)  # type: ignore[attr-defined]
-    return returns_callable(found.module, as_sync)
+    return returns_callable(found.module, found.func, awaited=True)
 
 
 @register
@@ -463,7 +477,7 @@ class CallInsteadOfCallable(Rule):
                     status = await ctx.run_typed("status", requests.get("https://psp.example/status"))
                     return {"receipt": receipt, "total": doubled, "status": status.status_code}
             """),
-            ((18, 45), (19, 41), (20, 44)),
+            ((18, 45), (19, 44), (20, 44)),
             unsafe=True,
             fixed=_code("""
                 import requests
@@ -565,12 +579,15 @@ class CallInsteadOfCallable(Rule):
     def _fix(
         self, module: ModuleAnalysis, action: Action, expr: ast.expr, inner: ast.Call
     ) -> Fix | None:
-        if not plain_call(inner) or not _no_forwarded(action) and action.spec.forwards:
+        if not plain_call(inner):
             return None
+        positional, keywords = forwarded_arguments(action)
+        if positional or keywords:
+            return None  # the action already receives arguments: not a mechanical rewrite
         is_async = isinstance(expr, ast.Await) or is_async_callable(module, inner.func)
         if is_async:
             if not action.spec.forwards:
-                return None
+                return None  # ctx.run: IDL207 rewrites it to run_typed first
 
             def forward(fx: FixContext) -> list[Edit]:
                 return _forward_edits(fx, action, expr, inner.func, inner)
@@ -652,7 +669,7 @@ class SyncActionReturnsCoroutine(Rule):
                     raw = await ctx.run_typed("raw", lambda: client.get(url))
                     return status + raw.status_code
             """),
-            ((14, 51), (15, 47)),
+            ((14, 51), (15, 46)),
             fixed=_code("""
                 import httpx
                 import restate
@@ -825,13 +842,13 @@ class _Consumption:
 
     def __init__(self, module: ModuleAnalysis) -> None:
         self.module = module
-        loads: dict[str, list[ast.Name]] = module.memo.get("name_loads")  # type: ignore[assignment]
+        loads: dict[str, list[ast.Name]] = module.memo.get("idl2_name_loads")  # type: ignore[assignment]
         if loads is None:
             loads = {}
             for node in ast.walk(module.tree):
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                     loads.setdefault(node.id, []).append(node)
-            module.memo["name_loads"] = loads
+            module.memo["idl2_name_loads"] = loads
         self.loads = loads
 
     def consumed(self, expr: ast.AST, depth: int = 0) -> bool:
@@ -887,6 +904,7 @@ class _Consumption:
             return True  # module level
         in_loop = any(isinstance(a, _LOOPS) for a in _ancestors_within(store, scope.node))
         where = position(store)
+        rebound = None if in_loop else _rebound_at(store, name)
         for load in self.loads.get(name, ()):
             if not inside(scope_of(load), scope.node):
                 continue
@@ -895,6 +913,8 @@ class _Consumption:
                 continue
             if not in_loop and position(load) < where:
                 continue
+            if rebound is not None and position(load) > rebound:
+                continue  # sees the later assignment
             up = parent(load)
             if (
                 isinstance(up, ast.Attribute)
@@ -906,6 +926,29 @@ class _Consumption:
             if self.consumed(load, depth + 1):
                 return True
         return False
+
+
+def _rebound_at(store: ast.AST, name: str) -> tuple[int, int] | None:
+    """Where a later statement of the same block assigns ``name`` again (unconditionally)."""
+    statement = parent(store)
+    block_owner = parent(statement) if statement is not None else None
+    if not isinstance(statement, (ast.Assign, ast.AnnAssign)) or block_owner is None:
+        return None
+    for field_name in ("body", "orelse", "finalbody"):
+        block = getattr(block_owner, field_name, None)
+        if isinstance(block, list) and statement in block:
+            for later in block[block.index(statement) + 1 :]:
+                targets = (
+                    later.targets if isinstance(later, ast.Assign)
+                    else [later.target] if isinstance(later, ast.AnnAssign) and later.value
+                    else []
+                )
+                if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                    value = later.value
+                    end = (value.end_lineno or 0, value.end_col_offset or 0) if value else None
+                    return end
+            return None
+    return None
 
 
 def _ancestors_within(node: ast.AST, stop: ast.AST) -> Iterator[ast.AST]:
@@ -1422,7 +1465,7 @@ class RunOptionsMisuse(Rule):
                     )
                     return a + b
             """),
-            ((14, 47), (18, 9), (18, 38)),
+            ((14, 47), (18, 9), (18, 36)),
             fixed=_code("""
                 from datetime import timedelta
 
@@ -1534,6 +1577,20 @@ def _takes_options(func: ast.AST) -> bool:
 _RUN_PARAMS = ("name", "action", "serde", "max_attempts", "max_retry_duration", "type_hint", "args")
 _OPTION_NAMES = {"serde": "serde", "max_attempts": "max_attempts",
                  "max_retry_duration": "max_duration", "type_hint": "type_hint"}
+
+
+_COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+_EQUAL = cst.AssignEqual(
+    whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+)
+
+
+def _positional(arg: cst.Arg) -> cst.Arg:
+    return arg.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT)
+
+
+def _joined(args: list[cst.Arg]) -> list[cst.Arg]:
+    return [a.with_changes(comma=_COMMA) for a in args[:-1]] + args[-1:]
 
 
 def _optional_annotation(module: ModuleAnalysis, annotation: ast.expr | None) -> bool:
@@ -1656,7 +1713,7 @@ class DeprecatedRun(Rule):
             fixed=_code("""
                 from typing import Optional
 
-                from restate import Context, RunOptions, Service
+                from restate import Context, Service, RunOptions
 
                 svc = Service("Jobs")
 
@@ -1720,33 +1777,47 @@ class DeprecatedRun(Rule):
                 returns = getattr(frame.func, "returns", None)
                 if _optional_annotation(module, returns):
                     safe = False
-        receiver = call.func.value  # type: ignore[attr-defined]
+        has_options = any(old in values for old in _OPTION_NAMES)
+        needs_options = has_options or bool(forwarded) or starred is not None
 
         def build(fx: FixContext) -> list[Edit]:
-            pieces = [fx.text(values["name"]), fx.text(values["action"])]
-            options = [
-                f"{new}={fx.text(values[old])}" for old, new in _OPTION_NAMES.items() if old in values
-            ]
+            node = fx.cst_expression(call)
+            if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+                raise FixUnavailable("not a method call")
+            original = list(node.args)
+            by_param: dict[str, cst.Arg] = dict(
+                zip(_RUN_PARAMS, [a for a in original if a.keyword is None], strict=False)
+            )
+            by_param.update((a.keyword.value, a) for a in original if a.keyword is not None)
+            args = [_positional(by_param["name"]), _positional(by_param["action"])]
             edits: list[Edit] = []
-            if options or forwarded or starred is not None:
+            if needs_options:
                 run_options, edits = _run_options(fx)
-                pieces.append(f"{run_options}({', '.join(options)})")
-            pieces.extend(fx.text(a) for a in forwarded)
-            if starred is not None:
-                pieces.append(f"*{fx.text(starred)}")
-            text = f"{fx.text(receiver)}.run_typed({', '.join(pieces)})"
-            return [*edits, fx.replace(call, text)]
+                options = [
+                    cst.Arg(keyword=cst.Name(new), value=by_param[old].value, equal=_EQUAL)
+                    for old, new in _OPTION_NAMES.items()
+                    if old in by_param
+                ]
+                value = cst.Call(func=cst.parse_expression(run_options), args=_joined(options))
+                args.append(cst.Arg(value=value))
+            packed = by_param.get("args")
+            if forwarded and packed is not None and isinstance(packed.value, cst.Tuple):
+                for element in packed.value.elements:
+                    if isinstance(element, cst.StarredElement):
+                        args.append(cst.Arg(value=element.value, star="*"))
+                    else:
+                        args.append(cst.Arg(value=element.value))
+            elif starred is not None and packed is not None:
+                args.append(cst.Arg(value=packed.value, star="*"))
+            commas = [a.comma for a in original[:-1] if isinstance(a.comma, cst.Comma)]
+            separators = commas + [commas[-1] if commas else _COMMA] * len(args)
+            args = [a.with_changes(comma=separators[i]) for i, a in enumerate(args[:-1])] + [
+                args[-1].with_changes(comma=original[-1].comma)
+            ]
+            updated = node.with_changes(
+                func=node.func.with_changes(attr=cst.Name("run_typed")), args=args
+            )
+            return [*edits, fx.replace(call, fx.code(updated))]
 
         return Fix("safe" if safe else "unsafe", "Rewrite as `ctx.run_typed(...)`", build)
 
-
-__all__ = [
-    "ActionMutatesOuterState",
-    "CallInsteadOfCallable",
-    "ContextInAction",
-    "DeprecatedRun",
-    "RunOptionsMisuse",
-    "SyncActionReturnsCoroutine",
-    "UnawaitedDurableFuture",
-    "enclosing_function",
-]

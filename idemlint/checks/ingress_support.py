@@ -71,9 +71,12 @@ def argument(call: ast.Call, index: int | None, *names: str) -> ast.expr | None:
     for keyword in call.keywords:
         if keyword.arg in names:
             return keyword.value
-    if index is not None and index < len(call.args):
-        if not any(isinstance(a, ast.Starred) for a in call.args[: index + 1]):
-            return call.args[index]
+    if (
+        index is not None
+        and index < len(call.args)
+        and not any(isinstance(a, ast.Starred) for a in call.args[: index + 1])
+    ):
+        return call.args[index]
     return None
 
 
@@ -240,6 +243,7 @@ def fresh_values(
                     out.append(replace(found, via=found.via or binding))
             continue
         stack.extend(ast.iter_child_nodes(node))
+    out.sort(key=lambda f: (f.node.lineno, f.node.col_offset))
     return out
 
 
@@ -264,10 +268,7 @@ def regenerated_per_call(module: ModuleAnalysis, fresh: Fresh, call: ast.Call) -
         ):
             return False
         current = parent(current)
-    for use in uses_of(module, binding, func):
-        if not inside(use, call):
-            return False
-    return True
+    return all(inside(use, call) for use in uses_of(module, binding, func))
 
 
 # -- where clients come from ---------------------------------------------------------------------
@@ -417,12 +418,11 @@ def render(module: ModuleAnalysis, expr: ast.AST | None, depth: int = 0) -> str 
                 return None
             values = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
             return _percent(module, template, values, depth)
-        if isinstance(expr.op, ast.Div):
-            if (module.resolver.qualname(expr.left) or "").startswith("yarl.URL"):
-                left = render(module, expr.left, depth + 1)
-                if left is None:
-                    return None
-                return left.rstrip("/") + "/" + _part(module, expr.right, depth).lstrip("/")
+        if isinstance(expr.op, ast.Div) and _is_yarl(module, expr.left):
+            left = render(module, expr.left, depth + 1)
+            if left is None:
+                return None
+            return left.rstrip("/") + "/" + _part(module, expr.right, depth).lstrip("/")
         return None
     if isinstance(expr, ast.Subscript):
         if module.resolver.qualname(expr.value) == "os.environ":
@@ -453,6 +453,15 @@ def render(module: ModuleAnalysis, expr: ast.AST | None, depth: int = 0) -> str 
     if isinstance(expr, ast.Call):
         return _render_call(module, expr, depth)
     return None
+
+
+def _is_yarl(module: ModuleAnalysis, expr: ast.expr, depth: int = 0) -> bool:
+    """``yarl.URL(...)``, or ``yarl.URL(...) / "a"`` (the ``/`` of a URL is a URL)."""
+    if depth > 8:
+        return False
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
+        return _is_yarl(module, expr.left, depth + 1)
+    return (module.resolver.qualname(expr) or "").startswith("yarl.URL")
 
 
 def _part(module: ModuleAnalysis, expr: ast.AST, depth: int) -> str:
@@ -526,10 +535,11 @@ def _render_call(module: ModuleAnalysis, call: ast.Call, depth: int) -> str | No
             owner = origin(module, func.value)
             if owner is not None and owner.kind == "harness":
                 return HARNESS
-        if func.attr == "join_url" or func.attr == "join":
-            # httpx.URL(base).join(path)
-            if (module.resolver.qualname(func.value) or "").startswith(("httpx.URL", "yarl.URL")):
-                return _urljoin(render(module, func.value, depth + 1), _part(module, call.args[0], depth)) if call.args else None
+        if func.attr == "join" and call.args and (
+            module.resolver.qualname(func.value) or ""
+        ).startswith(("httpx.URL", "yarl.URL")):  # httpx.URL(base).join(path)
+            base = render(module, func.value, depth + 1)
+            return _urljoin(base, _part(module, call.args[0], depth))
     return None
 
 
@@ -555,6 +565,7 @@ class Target:
     harness: bool
     segments: tuple[str, ...]
     send: bool
+    weak: bool = False  # only "a host on port 8080": the request must show more evidence
 
     @property
     def service(self) -> str:
@@ -603,9 +614,8 @@ def ingress_target(module: ModuleAnalysis, url: str | None) -> Target | None:
         segments, send = segments[:-1], True
     if len(segments) not in (2, 3) or segments[0].lower() in _NOT_INVOCATIONS:
         return None
-    if not evidence and not _looks_restate(module, segments[0]):
-        return None
-    return Target(harness, tuple(segments), send)
+    weak = not evidence and not send and not _looks_restate(module, segments[0])
+    return Target(harness, tuple(segments), send, weak)
 
 
 def _configured_base(module: ModuleAnalysis, url: str) -> int | None:
@@ -619,11 +629,12 @@ def _configured_base(module: ModuleAnalysis, url: str) -> int | None:
 
 def _looks_restate(module: ModuleAnalysis, service: str) -> bool:
     """A port-8080 URL counts as the ingress in a file that mentions Restate, or when the path
-    starts with a service-like name (Restate services are conventionally PascalCase)."""
+    starts with a service-like name: Restate services are named like classes (``Greeter``,
+    ``productService``, ``my.pkg.Greeter``), REST paths mostly are not (``api``, ``orders``)."""
     cached = module.memo.get("mentions_restate")
     if cached is None:
         cached = module.memo["mentions_restate"] = "restate" in module.source.text.lower()
-    return bool(cached) or service[:1].isupper()
+    return bool(cached) or any(c.isupper() for c in service) or "." in service
 
 
 def url_has_unknown(text: str) -> bool:
@@ -708,7 +719,7 @@ def headers(
         return Headers(known=False)
     if isinstance(expr, ast.Dict):
         out = Headers(literal=expr)
-        for name, value in zip(expr.keys, expr.values):
+        for name, value in zip(expr.keys, expr.values, strict=True):
             if name is None:
                 out = out.merge(headers(module, value, at, depth + 1))
             else:
@@ -943,6 +954,38 @@ def append_to_brackets(fx: FixContext, node: ast.AST, items: list[ast.AST], text
         return Edit(line, col, line, col, insert)
     line, col = _position(fx, after)
     return Edit(line, col, line, col, f", {text}")
+
+
+def _offset_of(module: ModuleAnalysis, node: ast.AST, end: bool) -> int:
+    source = module.source
+    line = (node.end_lineno if end else node.lineno) or 0  # type: ignore[attr-defined]
+    col = (node.end_col_offset if end else node.col_offset) or 0  # type: ignore[attr-defined]
+    return source.offset(line, source.char_column(line, col))
+
+
+def comment_in_the_way(module: ModuleAnalysis, container: ast.AST, items: list[ast.AST],
+                       item: ast.AST | None = None) -> bool:
+    """Whether removing ``item`` (or, without it, appending after the last of ``items``) would
+    delete or land inside a comment: such fixes are not offered."""
+    text = module.source.text
+    if item is None:
+        if not items:
+            return False
+        start, end = _offset_of(module, items[-1], True), _offset_of(module, container, True)
+        return "#" in text[start:end]
+    index = next(i for i, n in enumerate(items) if n is item)
+    if index > 0:
+        start, end = _offset_of(module, items[index - 1], True), _offset_of(module, item, False)
+    elif index + 1 < len(items):
+        start, end = _offset_of(module, item, True), _offset_of(module, items[index + 1], False)
+    else:
+        return False
+    return "#" in text[start:end]
+
+
+def call_items(call: ast.Call) -> list[ast.AST]:
+    """Positional and keyword arguments in source order."""
+    return _elements(call)
 
 
 def remove_argument(fx: FixContext, call: ast.Call, item: ast.AST) -> Edit:

@@ -514,6 +514,7 @@ class NetworkIO(KnownCallRule):
             """),
             ((13, 25), (14, 13), (15, 11)),
             unsafe=True,
+            note="the raw response of client.post would not serialise: no fix for it",
             fixed=_code("""
                 import httpx
                 import requests
@@ -527,11 +528,58 @@ class NetworkIO(KnownCallRule):
                 @svc.handler()
                 async def pay(ctx: restate.Context, amount: int) -> dict:
                     async with httpx.AsyncClient() as client:
-                        charged = await ctx.run_typed("client.post", client.post, restate.RunOptions(), "https://psp.example/charge", json={"amount": amount})
+                        charged = await client.post("https://psp.example/charge", json={"amount": amount})
                     audit = await ctx.run_typed("requests.get", lambda: requests.get("https://audit.example/log").json())
-                    await ctx.run_typed("http.put", http.put, restate.RunOptions(), "https://ledger.example/entry", json={"id": 1})
+                    async def _http_put() -> None:
+                        await http.put("https://ledger.example/entry", json={"id": 1})
+                    await ctx.run_typed("http.put", _http_put)
                     return {"charged": charged.status_code, "audit": audit}
             """),
+        ),
+        Invalid(
+            _code("""
+                import httpx
+
+                import restate
+
+                svc = restate.Service("Rates")
+                client = httpx.AsyncClient()
+
+
+                @svc.handler()
+                async def quote(ctx: restate.Context, currency: str) -> float:
+                    rate = (await client.get(f"https://rates.example/{currency}")).json()["rate"]
+                    await client.post(
+                        "https://audit.example/log",
+                        json={"currency": currency, "rate": rate},
+                    )
+                    return rate
+            """),
+            ((11, 19), (12, 11)),
+            unsafe=True,
+            fixed=_code("""
+                import httpx
+
+                import restate
+
+                svc = restate.Service("Rates")
+                client = httpx.AsyncClient()
+
+
+                @svc.handler()
+                async def quote(ctx: restate.Context, currency: str) -> float:
+                    async def _client_get():
+                        return (await client.get(f"https://rates.example/{currency}")).json()["rate"]
+                    rate = await ctx.run_typed("client.get", _client_get)
+                    async def _client_post() -> None:
+                        await client.post(
+                            "https://audit.example/log",
+                            json={"currency": currency, "rate": rate},
+                        )
+                    await ctx.run_typed("client.post", _client_post)
+                    return rate
+            """),
+            note="journals the JSON, not the response; continuation lines move with the body",
         ),
     ]
 
@@ -597,8 +645,10 @@ class DatabaseIO(KnownCallRule):
                 @svc.handler()
                 async def reserve(ctx: restate.Context, sku: str) -> int:
                     conn = await asyncpg.connect("postgresql://db/shop")
-                    left = await ctx.run_typed("conn.fetchval", conn.fetchval, restate.RunOptions(), "SELECT n FROM stock WHERE sku = $1", sku)
-                    await ctx.run_typed("cache.set", cache.set, restate.RunOptions(), sku, left)
+                    left = await conn.fetchval("SELECT n FROM stock WHERE sku = $1", sku)
+                    async def _cache_set() -> None:
+                        await cache.set(sku, left)
+                    await ctx.run_typed("cache.set", _cache_set)
                     return left
             """),
         ),
@@ -670,10 +720,14 @@ class SystemIO(KnownCallRule):
                 @svc.handler()
                 async def render(ctx: restate.Context, name: str) -> str:
                     os.environ["LAST_REPORT"] = name
-                    await ctx.run_typed("subprocess.run", lambda: subprocess.run(["render", name], check=True))
+                    def _subprocess_run() -> None:
+                        subprocess.run(["render", name], check=True)
+                    await ctx.run_typed("subprocess.run", _subprocess_run)
                     with open(f"/tmp/{name}.txt") as handle:
                         body = handle.read()
-                    await ctx.run_typed("Path(\\"/tmp/done\\").touch", lambda: Path("/tmp/done").touch())
+                    def _path_touch() -> None:
+                        Path("/tmp/done").touch()
+                    await ctx.run_typed("Path.touch", _path_touch)
                     return body
             """),
         ),
@@ -808,9 +862,13 @@ class AsyncioCombinator(KnownCallRule):
                 svc = restate.Service("Fanout")
 
 
+                async def step(item: int) -> int:
+                    return item * 2
+
+
                 @svc.handler()
                 async def fan(ctx: restate.Context, items: list) -> list:
-                    futures = [ctx.run_typed(f"step-{i}", lambda: i) for i in items]
+                    futures = [ctx.run_typed(f"step-{i}", step, restate.RunOptions(), i) for i in items]
                     results = await asyncio.gather(*futures)
                     pending = []
                     pending.append(ctx.sleep(restate_delay()))
@@ -822,7 +880,7 @@ class AsyncioCombinator(KnownCallRule):
                     import datetime
                     return datetime.timedelta(seconds=1)
             """),
-            ((11, 21), (14, 11)),
+            ((15, 21), (18, 11)),
             unsafe=True,
             fixed=_code("""
                 import asyncio
@@ -832,9 +890,13 @@ class AsyncioCombinator(KnownCallRule):
                 svc = restate.Service("Fanout")
 
 
+                async def step(item: int) -> int:
+                    return item * 2
+
+
                 @svc.handler()
                 async def fan(ctx: restate.Context, items: list) -> list:
-                    futures = [ctx.run_typed(f"step-{i}", lambda: i) for i in items]
+                    futures = [ctx.run_typed(f"step-{i}", step, restate.RunOptions(), i) for i in items]
                     results = [await f for f in await restate.gather(*futures)]
                     pending = []
                     pending.append(ctx.sleep(restate_delay()))

@@ -8,6 +8,7 @@ in scope, an ``await`` is allowed, the call has a shape it can rewrite) and retu
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 
 from ..analysis import ModuleAnalysis
@@ -229,55 +230,163 @@ def ctx_sleep(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
     return _fix(kc, f"Use the durable timer `await {ctx}.sleep(timedelta(...))`", build)
 
 
+# Accessors whose value the default (JSON) serde can journal: a fix journals these, never the
+# raw response/cursor object, which would fail to serialise after the side effect happened.
+_SERIALIZABLE_TAILS = frozenset(
+    {"json", "text", "status_code", "ok", "is_success", "is_error", "reason", "reason_phrase",
+     "rowcount", "lastrowid"}
+)
+_SIMPLE_STATEMENTS = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return)
+
+
 def journal(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
-    """Wrap the side effect into ``await ctx.run_typed(name, ...)``."""
+    """Move the side effect into a journaled action whose result can be journaled.
+
+    - result discarded (`await client.post(...)` as a statement): a nested function that
+      returns None is journaled;
+    - result used through a serializable accessor (`requests.get(url).json()`,
+      `(await c.get(url)).status_code`): that value is journaled;
+    - anything else (the raw response, cursor, ...) gets no fix: journaling it would fail to
+      serialise *after* the request was sent, and Restate would retry it.
+    """
     call = _simple_call(kc.node) if isinstance(kc.node, ast.Call) else None
     ctx = _ctx(module, kc.node)
     if call is None or ctx is None or not can_await(call):
         return None
     up = parent(call)
-    if isinstance(up, (ast.withitem, ast.comprehension)) or isinstance(
-        parent(up) if up else None, ast.withitem
-    ):
-        return None
-    name = " ".join(module.text(call.func).split())
-    if isinstance(up, ast.Await):
-        return _journal_async(module, kc, call, up, ctx, name)
-    if kc.entry.is_async:
+    awaited = isinstance(up, ast.Await)
+    if not awaited and kc.entry.is_async:
         return None  # an un-awaited coroutine: where it is awaited is not ours to guess
-    target: ast.AST = call  # extend to the chain using the result: `get(url).json()`
-    while is_primary_operand(target):
-        target = parent(target)  # type: ignore[assignment]
-    if isinstance(parent(target), ast.Await):
+    produced: ast.AST = up if awaited else call  # type: ignore[assignment]
+    statement = parent(produced)
+    name = _action_name(module.text(call.func))
+    if isinstance(statement, ast.Expr):
+        return _journal_discarded(module, kc, statement, produced, awaited, ctx, name)
+    target = _serializable_chain(produced)
+    if target is None:
         return None
+    if not awaited and not _contains_await(target):
+        def build(fx: FixContext) -> list[Edit]:
+            text = f"await {ctx}.run_typed({fx.string(name)}, lambda: {fx.text(target)})"
+            return [fx.replace(target, _paren(text, target, fx))]
 
-    def build(fx: FixContext) -> list[Edit]:
-        text = f"await {ctx}.run_typed({fx.string(name)}, lambda: {fx.text(target)})"
-        return [fx.replace(target, _paren(text, target, fx))]
+        return _fix(kc, f"Wrap in a journaled action `await {ctx}.run_typed(...)`", build)
+    enclosing = _enclosing_statement(target)
+    if enclosing is None:
+        return None
+    function = _fresh_name(module, enclosing, name)
 
-    return _fix(kc, f"Wrap in a journaled action `await {ctx}.run_typed(...)`", build)
+    def build_async(fx: FixContext) -> list[Edit]:
+        indent = _statement_indent(fx, enclosing)
+        body = _indented(fx, target, indent + "    ")
+        definition = f"async def {function}():{fx.source.newline}{indent}    return {body}"
+        run = f"await {ctx}.run_typed({fx.string(name)}, {function})"
+        return [
+            fx.insert_before(enclosing, f"{definition}{fx.source.newline}{indent}"),
+            fx.replace(target, _paren(run, target, fx)),
+        ]
+
+    return _fix(kc, f"Move it into a journaled async action `await {ctx}.run_typed(...)`",
+                build_async)
 
 
-def _journal_async(
-    module: ModuleAnalysis, kc: KnownCall, call: ast.Call, awaited: ast.Await, ctx: str, name: str
+def _journal_discarded(
+    module: ModuleAnalysis,
+    kc: KnownCall,
+    statement: ast.Expr,
+    produced: ast.AST,
+    awaited: bool,
+    ctx: str,
+    name: str,
 ) -> Fix | None:
-    if any(k.arg == "options" for k in call.keywords):
+    if _enclosing_statement(statement) is not statement:
         return None
+    function = _fresh_name(module, statement, name)
 
     def build(fx: FixContext) -> list[Edit]:
-        edits: list[Edit] = []
-        pieces = [fx.string(name), fx.text(call.func)]
-        if call.args:
-            options, edits = fx.import_name("restate", "RunOptions")
-            pieces.append(f"{options}()")
-        pieces.extend(fx.text(a) for a in call.args)
-        pieces.extend(fx.text(k) for k in call.keywords)
-        text = f"await {ctx}.run_typed({', '.join(pieces)})"
-        return [*edits, fx.replace(awaited, _paren(text, awaited, fx))]
+        indent = _statement_indent(fx, statement)
+        newline = fx.source.newline
+        body = _indented(fx, produced, indent + "    ")
+        keyword = "async def" if awaited else "def"
+        text = (
+            f"{keyword} {function}() -> None:{newline}{indent}    {body}{newline}"
+            f"{indent}await {ctx}.run_typed({fx.string(name)}, {function})"
+        )
+        return [fx.replace(statement, text)]
 
-    return _fix(
-        kc, f"Run it as a journaled async action `await {ctx}.run_typed(...)`", build
-    )
+    return _fix(kc, f"Move it into a journaled action `await {ctx}.run_typed(...)`", build)
+
+
+def _serializable_chain(node: ast.AST) -> ast.AST | None:
+    """The outermost expression built on ``node`` if it goes through a serializable accessor."""
+    current, found = node, False
+    while is_primary_operand(current):
+        up = parent(current)
+        if isinstance(up, ast.Attribute) and up.attr in _SERIALIZABLE_TAILS:
+            found = True
+        current = up  # type: ignore[assignment]
+    return current if found else None
+
+
+def _contains_await(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Await) for n in ast.walk(node))
+
+
+def _enclosing_statement(node: ast.AST) -> ast.stmt | None:
+    """The simple statement holding ``node``, if it starts its own line (room for a def)."""
+    current: ast.AST | None = node
+    while current is not None and not isinstance(current, ast.stmt):
+        current = parent(current)
+    if not isinstance(current, _SIMPLE_STATEMENTS):
+        return None
+    return current
+
+
+def _statement_indent(fx: FixContext, statement: ast.stmt) -> str:
+    line, col, _, _ = fx.span(statement)
+    prefix = fx.source.line(line)[:col]
+    if prefix.strip():
+        raise FixUnavailable("the statement does not start its line")
+    return prefix
+
+
+def _indented(fx: FixContext, node: ast.AST, indent: str) -> str:
+    """The node's text with continuation lines moved into the new function body."""
+    text = fx.text(node)
+    if "\n" not in text and "\r" not in text:
+        return text
+    import io
+    import tokenize
+
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return text
+    if any(t.type == tokenize.STRING and t.start[0] != t.end[0] for t in tokens):
+        return text  # a multi-line string: its content must not change
+    lines = text.splitlines(keepends=True)
+    return lines[0] + "".join("    " + line if line.strip() else line for line in lines[1:])
+
+
+def _action_name(callee: str) -> str:
+    """A readable action name from the callee's text: `Path("/tmp").touch` -> `Path.touch`."""
+    text = " ".join(callee.split())
+    previous = None
+    while previous != text:
+        previous = text
+        text = re.sub(r"\([^()]*\)|\[[^\[\]]*\]", "", text)
+    return text or callee
+
+
+def _fresh_name(module: ModuleAnalysis, statement: ast.AST, name: str) -> str:
+    words = re.findall(r"[A-Za-z0-9]+", name)
+    base = "_" + "_".join(words).lower() if words else "_action"
+    scope = scope_of(statement)
+    taken = set(scope.bindings) | set(module.scope.bindings)
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}_{n}", n + 1
+    return candidate
 
 
 def restate_combinator(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
