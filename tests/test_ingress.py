@@ -348,6 +348,21 @@ def test_configured_ingress_urls() -> None:
     assert spots(code, "IDL401", **config) == [("IDL401", 8), ("IDL401", 9)]
 
 
+def test_configured_ingress_host_makes_the_file_worth_parsing(
+    cli: Callable[..., Run], write: Callable[..., Path], tmp_path: Path
+) -> None:
+    write("idemlint.toml", 'ingress-urls = ["https://gw.example.com"]\n')
+    write("job.py", """\
+        import httpx
+
+
+        def nightly(day: str) -> None:
+            httpx.post("https://GW.example.com/reports/build", json=day)
+        """)
+    run = cli("check", "--select", "IDL401", "--output-format", "json", str(tmp_path), cwd=tmp_path)
+    assert [(f["code"], f["line"]) for f in run.json()] == [("IDL401", 5)]
+
+
 def test_client_base_urls() -> None:
     code = """\
         import os
@@ -372,6 +387,29 @@ def test_client_base_urls() -> None:
     assert spots(code, "IDL401") == [
         ("IDL401", 10), ("IDL401", 11), ("IDL401", 14), ("IDL401", 18),
     ]
+
+
+def test_a_gateway_class_with_a_default_base_url() -> None:
+    code = """\
+        import os
+
+        import httpx
+
+
+        class RestateGateway:
+            def __init__(self, base_url: str = os.environ.get("RESTATE_INGRESS_URL", "")) -> None:
+                self.http = httpx.Client(base_url=base_url)
+
+            def invoke(self, service: str, handler: str, payload: dict, key: str) -> dict:
+                return self.http.post(f"/{service}/{handler}", json=payload, headers={"idempotency-key": key}).json()
+
+            def fire(self, service: str, handler: str, payload: dict) -> None:
+                self.http.post(f"/{service}/{handler}/send", json=payload)
+
+            def forward(self, path: str, payload: dict) -> None:
+                self.http.post(path, json=payload)
+        """
+    assert spots(code) == [("IDL401", 14)]
 
 
 def test_urllib() -> None:

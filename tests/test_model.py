@@ -28,7 +28,9 @@ def handler_names(code: str) -> list[str]:
 
 
 def codes_at(code: str) -> list[tuple[str, int]]:
-    return [(f.code, f.line) for f in lint_code(textwrap.dedent(code))]
+    """IDL1xx findings (the rules that depend on what is handler code and what is an action)."""
+    settings = settings_for({"select": ["IDL1"]})
+    return [(f.code, f.line) for f in lint_code(textwrap.dedent(code), settings)]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,10 @@ cart = restate.VirtualObject("Cart")
 
 @cart.handler()
 async def add_item(ctx: ObjectContext, item: dict) -> int:
-    items = await ctx.get("items", type_hint=list) or []
+    try:
+        items = await ctx.get("items", type_hint=list) or []
+    except:  # "the state may be missing": also swallows Restate's suspension
+        items = []
     items.append({**item, "added_at": time.time()})
     ctx.set("items", items)
     return len(items)

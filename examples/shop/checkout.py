@@ -30,6 +30,11 @@ def send_receipt(email: str, order_id: str) -> None:
     print(f"receipt for {order_id} sent to {email}")
 
 
+async def notify_warehouse(order_id: str) -> None:
+    async with httpx.AsyncClient() as client:
+        await client.post("https://warehouse.example.com/orders", json={"order": order_id})
+
+
 @checkout.handler()
 async def place_order(ctx: Context, order: dict) -> dict:
     # A new id on every replay: the payment provider sees a different reference each time.
@@ -52,7 +57,10 @@ async def place_order(ctx: Context, order: dict) -> dict:
     await asyncio.sleep(30)
 
     await ctx.run_typed("receipt", lambda: send_receipt(order["email"], order_id))
-    await ctx.object_call(clear_cart, key=order["customer"], arg=None)
+    # The call below runs *now*, outside the journal; run_typed receives its result.
+    await ctx.run_typed("notify warehouse", notify_warehouse(order_id))
+    # Calls from a handler are journaled: this key protects nothing.
+    await ctx.object_call(clear_cart, key=order["customer"], arg=None, idempotency_key=order_id)
     return {
         "order_id": order_id,
         "charge_id": charge_id,

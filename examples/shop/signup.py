@@ -16,7 +16,7 @@ def send_email(address: str, token: str) -> None:
 @signup.main()
 async def run(ctx: WorkflowContext, email: str) -> bool:
     token = secrets.token_urlsafe(16)
-    await ctx.run_typed("send verification", lambda: send_email(email, token))
+    await ctx.run("send verification", lambda: send_email(email, token))
     clicked = ctx.promise("email.clicked")
     match await restate.select(clicked=clicked.value(), timeout=ctx.sleep(timedelta(days=1))):
         case ["clicked", value]:

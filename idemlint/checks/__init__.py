@@ -1,5 +1,5 @@
 """Rule modules; importing this package registers every rule."""
 
-from . import meta, nondeterminism  # noqa: F401
-from . import actions, hygiene  # noqa: F401,E402
-from . import ingress, keys  # noqa: F401,E402
+from . import actions, hygiene, ingress, keys, meta, nondeterminism
+
+__all__ = ["actions", "hygiene", "ingress", "keys", "meta", "nondeterminism"]

@@ -33,10 +33,10 @@ from .ingress_support import (
     OBJECT_KEY_INDEX,
     SCOPED_KEY_INDEX,
     UNKNOWN,
-    Target,
     Fresh,
     Headers,
     Origin,
+    Target,
     append_to_brackets,
     argument,
     before,
@@ -111,7 +111,7 @@ def ingress_calls(module: ModuleAnalysis) -> list[IngressCall]:
     cached = module.memo.get("ingress_calls")
     if cached is None:
         cached = module.memo["ingress_calls"] = list(_collect(module))
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def _collect(module: ModuleAnalysis) -> Iterator[IngressCall]:
@@ -793,6 +793,8 @@ class MissingIngressKey(IngressRule):
                     f"{_retry(ic.region)} runs the handler again; pass a key that is the same "
                     "on every retry of this request"
                 )
+                if ic.region == "handler":
+                    text += " (or call through the context, `ctx.service_call(...)`: journaled)"
             else:
                 header = module.kb.framework.ingress_key_header
                 text = (

@@ -104,14 +104,6 @@ def string_value(expr: ast.AST | None) -> str | None:
 
 
 # -- functions and bindings ----------------------------------------------------------------------
-def enclosing_function(node: ast.AST) -> FunctionNode | None:
-    scope: Scope | None = scope_of(node)
-    while scope is not None:
-        if isinstance(scope.node, FUNCTION_NODES):
-            return scope.node
-        scope = scope.parent
-    return None
-
 
 def walk_function(func: FunctionNode) -> Iterator[ast.AST]:
     """Every node of a function body, nested functions included."""
@@ -119,9 +111,6 @@ def walk_function(func: FunctionNode) -> Iterator[ast.AST]:
     for stmt in body:
         yield from ast.walk(stmt)
 
-
-def binding_of(module: ModuleAnalysis, name: ast.Name) -> Binding | None:
-    return module.resolver.binding(name)
 
 
 def uses_of(module: ModuleAnalysis, binding: Binding, within: ast.AST) -> list[ast.Name]:
@@ -438,6 +427,9 @@ def render(module: ModuleAnalysis, expr: ast.AST | None, depth: int = 0) -> str 
             return INGRESS if ingress_name((binding.qualname or "").rsplit(".", 1)[-1]) else None
         if binding.kind in (Kind.ASSIGN, Kind.WITH) and binding.value is not None:
             return render(module, binding.value, depth + 1)
+        if binding.kind is Kind.PARAM:  # `base_url: str = os.environ["RESTATE_INGRESS_URL"]`
+            default = _param_default(binding)
+            return render(module, default, depth + 1) if default is not None else None
         return None
     if isinstance(expr, ast.Attribute):
         if ingress_name(expr.attr):
@@ -452,6 +444,20 @@ def render(module: ModuleAnalysis, expr: ast.AST | None, depth: int = 0) -> str 
         return None
     if isinstance(expr, ast.Call):
         return _render_call(module, expr, depth)
+    return None
+
+
+def _param_default(binding: Binding) -> ast.expr | None:
+    func = binding.scope.node
+    if not isinstance(func, FUNCTION_NODES):
+        return None
+    args = func.args
+    positional = [*args.posonlyargs, *args.args]
+    if binding.node in positional:
+        index = positional.index(binding.node) - (len(positional) - len(args.defaults))
+        return args.defaults[index] if index >= 0 else None
+    if binding.node in args.kwonlyargs:
+        return args.kw_defaults[args.kwonlyargs.index(binding.node)]
     return None
 
 
@@ -636,9 +642,6 @@ def _looks_restate(module: ModuleAnalysis, service: str) -> bool:
         cached = module.memo["mentions_restate"] = "restate" in module.source.text.lower()
     return bool(cached) or any(c.isupper() for c in service) or "." in service
 
-
-def url_has_unknown(text: str) -> bool:
-    return UNKNOWN in text
 
 
 # -- headers -----------------------------------------------------------------------------------
@@ -1077,4 +1080,4 @@ def workflow_mains(module: ModuleAnalysis) -> dict[str, set[str]]:
                     and handler.role == "main":
                 cached.setdefault(service.name, set()).add(handler.name)
         module.memo["workflow_mains"] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached

@@ -57,7 +57,7 @@ def keyed_calls(module: ModuleAnalysis) -> list[KeyedCall]:
     cached = module.memo.get("keyed_ctx_calls")
     if cached is None:
         cached = module.memo["keyed_ctx_calls"] = list(_collect(module))
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def _collect(module: ModuleAnalysis) -> Iterable[KeyedCall]:
@@ -229,7 +229,7 @@ def attach_paths(module: ModuleAnalysis) -> set[str]:
             service = rest.split("/", 1)[0]
             cached.add("*" if not service or "\x00" in service else service)
         module.memo["attach_paths"] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def _target_service(module: ModuleAnalysis, kc: KeyedCall) -> str | None:
