@@ -54,3 +54,31 @@ def test_rule_all_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
 def test_unknown_rule_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rule", "IDL999"]) == 2
     assert "unknown rule" in capsys.readouterr().err
+
+
+def test_generated_pages_are_current() -> None:
+    from idemlint.docs import GENERATED
+
+    root = DOCS.parent.parent
+    for relative, render in GENERATED.items():
+        assert (root / relative).read_text(encoding="utf-8") == render(), (
+            f"{relative} is stale: run `python -m idemlint.docs --write`")
+
+
+def test_readme_lists_every_rule() -> None:
+    readme = (DOCS.parent.parent / "README.md").read_text(encoding="utf-8")
+    for code, rule in RULES.items():
+        assert re.search(rf"^\| {code} \| {re.escape(rule.name)} \|", readme, re.MULTILINE), code
+
+
+def test_docs_site_builds(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = DOCS.parent.parent
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+        cwd=root, capture_output=True, text=True, timeout=120,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    assert (tmp_path / "site" / "rules" / "IDL101" / "index.html").is_file()
