@@ -49,6 +49,22 @@ class ModuleAnalysis:
     def path(self) -> str:
         return self.source.path
 
+    @property
+    def nodes(self) -> list[ast.AST]:
+        """Every node of the module in preorder (use instead of ``ast.walk(tree)``)."""
+        return self.indexer.nodes
+
+    def name_loads(self, name: str) -> list[ast.Name]:
+        """Every read of ``name`` in the module (index built on first use)."""
+        index: dict[str, list[ast.Name]] | None = self.memo.get("name_loads")
+        if index is None:
+            index = {}
+            for node in self.indexer.nodes:
+                if type(node) is ast.Name and type(node.ctx) is ast.Load:
+                    index.setdefault(node.id, []).append(node)
+            self.memo["name_loads"] = index
+        return index.get(name, [])
+
     @cached_property
     def model(self) -> HandlerModel:
         return HandlerModel(

@@ -77,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--exit-non-zero-on-fix", action="store_true",
                        help="exit 1 if any file was fixed, even if nothing remains")
     check.add_argument("--statistics", action="store_true", help="print counts per rule")
+    check.add_argument("--add-noqa", action="store_true",
+                       help="append `# noqa: CODE` to every line with a finding (adoption)")
     check.add_argument("--config", type=Path, metavar="FILE",
                        help="use this idemlint.toml / pyproject.toml")
     check.add_argument("--isolated", action="store_true", help="ignore configuration files")
@@ -139,6 +141,8 @@ def _check(args: argparse.Namespace) -> int:
     if missing:
         raise UsageError(f"no such file or directory: {', '.join(map(str, missing))}")
     unsafe = settings.unsafe_fixes if args.unsafe_fixes is None else args.unsafe_fixes
+    if args.add_noqa and (args.fix or args.diff):
+        raise UsageError("--add-noqa cannot be combined with --fix or --diff")
     job = Job(
         fix=args.fix or args.diff,
         unsafe=unsafe,
@@ -166,6 +170,8 @@ def _check(args: argparse.Namespace) -> int:
 
     if args.diff:
         return _diff(results, args, internal)
+    if args.add_noqa:
+        return _add_noqa(results, args, internal)
 
     report = Report(findings, unsafe_fixes=unsafe, fixed=fixed, show_fixes=args.show_fixes)
     _emit(render(args.output_format, report), args.output_file)
@@ -215,6 +221,17 @@ def _diff(results: list[FileResult], args: argparse.Namespace, internal: list[st
     if internal:
         return EXIT_ERROR
     return EXIT_FINDINGS if changed else EXIT_CLEAN
+
+
+def _add_noqa(results: list[FileResult], args: argparse.Namespace, internal: list[str]) -> int:
+    from .suppress import run_add_noqa
+
+    changed, errors = run_add_noqa(results)
+    for error in errors:
+        print(f"idemlint: error: {error}", file=sys.stderr)
+    if not args.quiet:
+        print(f"Added {changed} noqa directive{'s' * (changed != 1)}.", file=sys.stderr)
+    return EXIT_ERROR if errors or internal else EXIT_CLEAN
 
 
 def _statistics(findings: list[Finding], report: Report) -> None:

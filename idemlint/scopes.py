@@ -141,6 +141,7 @@ class Indexer:
     """Builds scopes and bindings; collects calls and function nodes on the way."""
 
     def __init__(self) -> None:
+        self.nodes: list[ast.AST] = []  # every node below the module, in preorder
         self.calls: list[ast.Call] = []
         self.functions: list[FunctionNode] = []
         self.classes: list[ast.ClassDef] = []
@@ -158,6 +159,7 @@ class Indexer:
         ]
         pop, push = stack.pop, stack.append
         calls_append = self.calls.append
+        nodes_append = self.nodes.append
         special = self._special()
         fields = _CHILD_FIELDS
         name_type, call_type, load_type = ast.Name, ast.Call, ast.Load
@@ -167,6 +169,7 @@ class Indexer:
             node._p = par  # type: ignore[attr-defined]
             node._sc = scope  # type: ignore[attr-defined]
             scope.evaluated.append(node)
+            nodes_append(node)
             kind = type(node)
             if kind is name_type:
                 if type(node.ctx) is not load_type:  # type: ignore[attr-defined]

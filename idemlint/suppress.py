@@ -2,12 +2,12 @@
 "Suppress IDLxxx on this line" code action share this logic.
 
 One edit per line: the codes of every finding placed on a line are merged into that line's
-existing comment (``noqa.with_codes``) or appended as ``  # noqa: CODES``. A finding inside a
-multi-line statement is suppressed on the statement's first line (``Finding.statement``),
-which the noqa matching accepts. A comment is never put where it would change the code: not
-at the end of a line that continues inside a string, nor after a backslash continuation; the
-tokenizer decides. When the preferred line cannot take a comment, the finding's own line and
-then the statement's last line are tried (both are accepted by the matching too).
+existing comment (``noqa.with_codes``) or appended as ``  # noqa: CODES``. The comment goes on
+the finding's own line (the line flake8 also honours). A comment is never put where it would
+change the code: not at the end of a line that continues inside a string, nor after a
+backslash continuation; the tokenizer decides. When the finding's line cannot take a comment,
+the first and then the last line of its statement (``Finding.statement``) are tried, both of
+which idemlint's matching accepts.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ def _candidates(finding: Finding) -> list[int]:
     preferred = [finding.line]
     if finding.statement is not None:
         first, last = finding.statement
-        preferred = [first, finding.line, last]
+        # The finding's own line first: flake8 (which honours only that line) agrees then.
+        preferred = [finding.line, first, last]
     for line in preferred:
         if line not in out:
             out.append(line)

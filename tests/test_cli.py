@@ -385,3 +385,21 @@ def test_parallel_run_matches_serial(write: Callable[..., Path], tmp_path: Path,
     serial = cli("check", "--output-format", "json", "-j", "1", str(tmp_path)).json()
     parallel = cli("check", "--output-format", "json", "-j", "2", str(tmp_path)).json()
     assert serial == parallel and len(serial) == 24
+
+
+def test_add_noqa_on_the_bundled_example(tmp_path: Path, cli: Callable[..., Run]) -> None:
+    import shutil
+
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(root / "examples", tmp_path / "examples")
+    first = cli("check", "--add-noqa", "examples", cwd=tmp_path)
+    assert first.code == 0 and "Added 15 noqa directives." in first.err
+    snapshot = {p: p.read_bytes() for p in (tmp_path / "examples").rglob("*.py")}
+    assert cli("check", "examples", cwd=tmp_path).code == 0
+    second = cli("check", "--add-noqa", "examples", cwd=tmp_path)
+    assert second.code == 0 and "Added 0 noqa directives." in second.err
+    assert snapshot == {p: p.read_bytes() for p in (tmp_path / "examples").rglob("*.py")}
+
+
+def test_add_noqa_refuses_fix(tmp_path: Path, cli: Callable[..., Run]) -> None:
+    assert cli("check", "--add-noqa", "--fix", str(tmp_path)).code == 2

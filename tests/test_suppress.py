@@ -78,15 +78,17 @@ def test_keeps_an_ordinary_comment() -> None:
     assert body_of(new)[0] == "    return time.time()  # seconds since the epoch  # noqa: IDL101"
 
 
-def test_multi_line_statement_uses_its_first_line() -> None:
+def test_multi_line_statement_comments_each_findings_line() -> None:
+    """The finding's own line (what flake8 honours too), even inside a bracketed statement."""
     new = suppressed(handler("""\
         return dict(
             at=time.time(),
             token=uuid.uuid4(),
         )
     """))
-    assert body_of(new)[0] == "    return dict(  # noqa: IDL101, IDL103"
-    assert body_of(new)[1] == "        at=time.time(),"
+    assert body_of(new)[0] == "    return dict("
+    assert body_of(new)[1] == "        at=time.time(),  # noqa: IDL101"
+    assert body_of(new)[2] == "        token=uuid.uuid4(),  # noqa: IDL103"
 
 
 def test_compound_statement_header() -> None:

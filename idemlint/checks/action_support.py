@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ..analysis import ModuleAnalysis
 from ..model import Action, HandlerModel
-from ..scopes import FUNCTION_NODES, Binding, FunctionNode, Kind, Scope, own_scope, parent
+from ..scopes import FUNCTION_NODES, Binding, FunctionNode, Kind, Scope, children, own_scope, parent
 from ..scopes import scope_of as _scope_of
 
 # -- small AST helpers --------------------------------------------------------------------------
@@ -48,7 +48,7 @@ def walk_body(func: FunctionNode, nested: bool = True) -> Iterator[ast.AST]:
             if not isinstance(node, ast.Lambda):
                 stack.extend(node.decorator_list)
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        stack.extend(reversed(children(node)))
 
 
 def positional_params(func: FunctionNode) -> list[ast.arg]:

@@ -842,14 +842,8 @@ class _Consumption:
 
     def __init__(self, module: ModuleAnalysis) -> None:
         self.module = module
-        loads: dict[str, list[ast.Name]] = module.memo.get("idl2_name_loads")  # type: ignore[assignment]
-        if loads is None:
-            loads = {}
-            for node in ast.walk(module.tree):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                    loads.setdefault(node.id, []).append(node)
-            module.memo["idl2_name_loads"] = loads
-        self.loads = loads
+        module.name_loads("")  # builds the shared index
+        self.loads: dict[str, list[ast.Name]] = module.memo["name_loads"]
 
     def consumed(self, expr: ast.AST, depth: int = 0) -> bool:
         if depth > 12:

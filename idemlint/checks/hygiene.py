@@ -16,7 +16,7 @@ from ..diagnostics import Edit, Finding, Fix
 from ..fixes.context import FixContext
 from ..model import HandlerModel, Unit
 from ..registry import Invalid, Rule, Valid, register
-from ..scopes import FUNCTION_NODES, Binding, Kind, parent, scope_of
+from ..scopes import FUNCTION_NODES, Binding, Kind, children, parent, scope_of
 from .action_support import MUTATORS, callee, is_container_binding
 from .handler_calls import is_durable
 
@@ -60,7 +60,7 @@ def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
         yield node
         if isinstance(node, (*FUNCTION_NODES, ast.ClassDef)):
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        stack.extend(reversed(children(node)))
 
 
 class _Suspension:
@@ -681,12 +681,11 @@ def _only_handler_uses(model: HandlerModel, module: ModuleAnalysis, binding: Bin
 
 
 def _uses_in_handlers(model: HandlerModel, module: ModuleAnalysis, binding: Binding) -> bool:
-    for node in ast.walk(module.tree):
-        if isinstance(node, ast.Name) and node.id == binding.name and isinstance(node.ctx, ast.Load):
-            if module.resolver.binding(node) is not binding:
-                continue
-            if model.region(node) != "handler":
-                return False
+    for node in module.name_loads(binding.name):
+        if module.resolver.binding(node) is not binding:
+            continue
+        if model.region(node) != "handler":
+            return False
     return True
 
 

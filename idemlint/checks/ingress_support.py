@@ -27,7 +27,17 @@ from ..analysis import ModuleAnalysis
 from ..diagnostics import Edit, FixUnavailable
 from ..fixes.context import FixContext
 from ..model import Handler
-from ..scopes import FUNCTION_NODES, Binding, FunctionNode, Kind, Scope, lookup, parent, scope_of
+from ..scopes import (
+    FUNCTION_NODES,
+    Binding,
+    FunctionNode,
+    Kind,
+    Scope,
+    children,
+    lookup,
+    parent,
+    scope_of,
+)
 from ..source import SourceFile
 
 # -- SDK call signatures -------------------------------------------------------------------------
@@ -231,7 +241,7 @@ def fresh_values(
                 for found in fresh_values(module, binding.value, True, depth + 1):
                     out.append(replace(found, via=found.via or binding))
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
     out.sort(key=lambda f: (f.node.lineno, f.node.col_offset))
     return out
 

@@ -211,7 +211,7 @@ def attach_paths(module: ModuleAnalysis) -> set[str]:
     cached = module.memo.get("attach_paths")
     if cached is None:
         cached = set()
-        for node in ast.walk(module.tree):
+        for node in module.nodes:
             if isinstance(node, ast.JoinedStr):
                 text = "".join(
                     str(v.value) if isinstance(v, ast.Constant) else "\x00" for v in node.values

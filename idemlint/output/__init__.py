@@ -68,4 +68,4 @@ def names() -> list[str]:
 
 
 def _load() -> None:
-    from . import github, machine, sarif, text  # noqa: F401  (registration)
+    from . import github, gitlab, junit, machine, pylint, sarif, text  # noqa: F401  (registration)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import PurePath
 from typing import Any
+from urllib.parse import quote
 
 from .. import __version__
 from ..diagnostics import Finding, rule_url
@@ -15,8 +16,14 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def _uri(path: str) -> str:
-    return PurePath(path).as_posix()
+def _artifact(path: str) -> dict[str, str]:
+    """An ``artifactLocation``. ``uri`` must be a valid URI reference (SARIF 3.10.2), so the
+    path is percent-encoded (spaces, ``%``, ``#``, ``:``, non-ASCII); a relative path is
+    resolved against ``%SRCROOT%``, an absolute one becomes a ``file:`` URI with no base."""
+    pure = PurePath(path)
+    if pure.is_absolute():
+        return {"uri": pure.as_uri()}
+    return {"uri": quote(pure.as_posix(), safe="/"), "uriBaseId": "%SRCROOT%"}
 
 
 def _region(line: int, column: int, end_line: int, end_column: int) -> dict[str, int]:
@@ -43,16 +50,16 @@ def _rule(code: str, rule: Any) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding, index: int) -> dict[str, Any]:
+def _result(finding: Finding, index: int | None) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.code,
-        "ruleIndex": index,
+        **({"ruleIndex": index} if index is not None else {}),
         "level": _LEVEL[finding.severity],
         "message": {"text": finding.message},
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(finding.path), "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": _artifact(finding.path),
                     "region": _region(
                         finding.line, finding.column, finding.end_line, finding.end_column
                     ),
@@ -67,7 +74,7 @@ def _result(finding: Finding, index: int) -> dict[str, Any]:
                 "description": {"text": f"{fix.message} ({fix.applicability})"},
                 "artifactChanges": [
                     {
-                        "artifactLocation": {"uri": _uri(finding.path), "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": _artifact(finding.path),
                         "replacements": [
                             {
                                 "deletedRegion": _region(
@@ -103,7 +110,7 @@ def sarif(report: Report) -> str:
                     }
                 },
                 "columnKind": "unicodeCodePoints",
-                "results": [_result(f, index[f.code]) for f in report.findings],
+                "results": [_result(f, index.get(f.code)) for f in report.findings],
             }
         ],
     }
