@@ -366,23 +366,25 @@ class HandlerModel:
                 queue.append(self._add_unit(func, None, "context", (), None))
         while queue:
             unit = queue.pop()
-            unit.nodes = self.own_nodes(unit.func)
-            for node in unit.nodes:
-                if isinstance(node, FUNCTION_NODES):
-                    if id(node) not in self._unit_of and id(node) not in self._action_of:
-                        queue.append(self._add_unit(node, unit.handler, "nested", unit.via, unit))
-                elif isinstance(node, ast.Call) and id(node) not in self._action_calls:
-                    callee = self.resolver.definition(node.func)
-                    if (
-                        isinstance(callee, (ast.FunctionDef, ast.AsyncFunctionDef))
-                        and id(callee) not in self._unit_of
-                        and id(callee) not in self._action_of
-                    ):
-                        queue.append(
-                            self._add_unit(
-                                callee, unit.handler, "called", (*unit.via, node), unit
-                            )
-                        )
+            scope = own_scope(unit.func)
+            if scope is None:
+                continue
+            unit.nodes = scope.evaluated
+            for node in scope.evaluated_functions:
+                if id(node) not in self._unit_of and id(node) not in self._action_of:
+                    queue.append(self._add_unit(node, unit.handler, "nested", unit.via, unit))
+            for call in scope.evaluated_calls:
+                if id(call) in self._action_calls:
+                    continue
+                callee = self.resolver.definition(call.func)
+                if (
+                    isinstance(callee, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and id(callee) not in self._unit_of
+                    and id(callee) not in self._action_of
+                ):
+                    queue.append(
+                        self._add_unit(callee, unit.handler, "called", (*unit.via, call), unit)
+                    )
 
     def _add_unit(
         self,
@@ -509,6 +511,14 @@ class HandlerModel:
                 node = stack.pop()
                 yield target, node
                 stack.extend(reversed(children(node)))
+
+    def handler_calls(self) -> Iterator[tuple[Unit, ast.Call]]:
+        """Every call in handler code, with the unit it belongs to."""
+        for unit in self.units:
+            scope = own_scope(unit.func)
+            if scope is not None:
+                for call in scope.evaluated_calls:
+                    yield unit, call
 
     def handler_nodes(self) -> Iterator[tuple[Unit, ast.AST]]:
         """Every node of handler code, with the unit it belongs to."""

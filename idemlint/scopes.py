@@ -90,10 +90,15 @@ class Scope:
     # the decorators and defaults (not the bodies) of functions defined in it. Class and
     # comprehension scopes share their enclosing function's list.
     evaluated: list[ast.AST] = field(default_factory=list)
+    # The calls and the nested function/lambda nodes among ``evaluated`` (shared likewise).
+    evaluated_calls: list[ast.Call] = field(default_factory=list)
+    evaluated_functions: list[FunctionNode] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.parent is not None and isinstance(self.node, (ast.ClassDef, *_COMPREHENSIONS)):
             self.evaluated = self.parent.evaluated
+            self.evaluated_calls = self.parent.evaluated_calls
+            self.evaluated_functions = self.parent.evaluated_functions
 
     @property
     def is_class(self) -> bool:
@@ -177,6 +182,7 @@ class Indexer:
                 continue
             if kind is call_type:
                 calls_append(node)  # type: ignore[arg-type]
+                scope.evaluated_calls.append(node)  # type: ignore[arg-type]
             else:
                 handler = special.get(kind)
                 if handler is not None and handler(node, scope, stack):
@@ -227,6 +233,7 @@ class Indexer:
 
     def _visit_function(self, node: Any, scope: Scope, stack: list[Any]) -> bool:
         self.functions.append(node)
+        scope.evaluated_functions.append(node)
         self._function(node, scope, stack)
         return True
 

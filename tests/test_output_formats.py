@@ -402,3 +402,9 @@ def test_json_lines_equal_json_elements(
     assert out.endswith("\n")
     lines = out[:-1].split("\n")
     assert [json.loads(line) for line in lines] == reference
+
+
+def test_gitlab_paths_are_project_relative(project: Path, check: Callable[..., Run]) -> None:
+    relative = check(project, "gitlab").json()
+    absolute = check(project, "gitlab", str(project / "app")).json()
+    assert absolute == relative

@@ -1112,7 +1112,7 @@ class UnawaitedDurableFuture(Rule):
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
         model = module.model
         consumption = _Consumption(module)
-        for _, node in model.handler_nodes():
+        for _, node in model.handler_calls():
             if not _durable_call(model, node) or consumption.consumed(node):
                 continue
             assert isinstance(node, ast.Call)

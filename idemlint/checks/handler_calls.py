@@ -37,16 +37,17 @@ def _collect(module: ModuleAnalysis) -> list[KnownCall]:
     kb = module.kb
     qualname = module.resolver.qualname
     out: list[KnownCall] = []
-    mutations = len(kb.mutations) > 0
-    for unit, node in model.handler_nodes():
-        if isinstance(node, ast.Call):
-            name = qualname(node.func)
-            if name is None:
+    for unit, call in model.handler_calls():
+        name = qualname(call.func)
+        if name is None:
+            continue
+        entry = kb.lookup(name)
+        if entry is not None and _condition_holds(entry, call, model):
+            out.append(KnownCall(call, name, entry, unit))
+    if _may_mutate(module):
+        for unit, node in model.handler_nodes():
+            if not isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
                 continue
-            entry = kb.lookup(name)
-            if entry is not None and _condition_holds(entry, node, model):
-                out.append(KnownCall(node, name, entry, unit))
-        elif mutations and isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
             for target in targets:
                 if isinstance(target, ast.Subscript):
@@ -54,7 +55,19 @@ def _collect(module: ModuleAnalysis) -> list[KnownCall]:
                     entry = kb.mutations.get(name) if name else None
                     if entry is not None and name is not None:
                         out.append(KnownCall(target, name, entry, unit))
+    out.sort(key=lambda kc: (kc.node.lineno, kc.node.col_offset))  # type: ignore[attr-defined]
     return out
+
+
+def _may_mutate(module: ModuleAnalysis) -> bool:
+    """Whether a `[mutations]` target (e.g. `os.environ`) is spelled in the file at all."""
+    names = module.memo.get("mutation_names")
+    if names is None:
+        names = module.memo["mutation_names"] = {
+            pattern.rsplit(".", 1)[-1] for pattern, _ in module.kb.mutations.items()
+        }
+    text = module.source.text
+    return any(name in text for name in names)
 
 
 def _condition_holds(entry: ApiEntry, call: ast.Call, model: HandlerModel) -> bool:

@@ -396,9 +396,7 @@ class HandlerCalledDirectly(Rule):
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
         model = module.model
-        for _, node in model.handler_nodes():
-            if not isinstance(node, ast.Call):
-                continue
+        for _, node in model.handler_calls():
             found = callee(module, node.func)
             if found is None or isinstance(found.func, (ast.ClassDef, ast.Lambda)):
                 continue
@@ -490,6 +488,9 @@ def _shared_binding(module: ModuleAnalysis, expr: ast.AST) -> Binding | None:
                 if bindings:
                     return bindings[-1]
     return None
+
+
+_MUTATING_NODES = frozenset({ast.Assign, ast.Delete, ast.AugAssign, ast.AnnAssign, ast.Call})
 
 
 def _module_state(module: ModuleAnalysis, node: ast.AST) -> Iterator[tuple[ast.AST, str]]:
@@ -628,6 +629,8 @@ class ModuleStateInHandler(Rule):
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
         for unit, node in module.model.handler_nodes():
+            if type(node) not in _MUTATING_NODES:
+                continue
             for found, what in _module_state(module, node):
                 yield module.finding(
                     self,
@@ -786,9 +789,7 @@ class OutputInHandler(Rule):
         model = module.model
         resolver = module.resolver
         filtered = "RestateLoggingFilter" in module.source.text
-        for _, node in model.handler_nodes():
-            if not isinstance(node, ast.Call):
-                continue
+        for _, node in model.handler_calls():
             qualname = resolver.qualname(node.func)
             if qualname == "builtins.print":
                 yield module.finding(

@@ -65,10 +65,9 @@ def _collect(module: ModuleAnalysis) -> Iterable[KeyedCall]:
     fw = model.fw
     methods = fw.calls | fw.sends
     name = fw.ingress_key_argument
-    for unit, node in model.handler_nodes():
+    for unit, node in model.handler_calls():
         if not (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
+            isinstance(node.func, ast.Attribute)
             and node.func.attr in methods
             and model.is_context(node.func.value)
         ):

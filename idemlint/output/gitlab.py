@@ -9,6 +9,7 @@ line numbers, which shift whenever code above the finding changes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections import Counter
@@ -26,10 +27,8 @@ def report_path(path: str) -> str:
     """The path as GitLab wants it: relative to the project root, ``/``-separated, no ``./``."""
     pure = PurePath(path)
     if pure.is_absolute():
-        try:
+        with contextlib.suppress(ValueError):  # outside the project: keep it as given
             pure = pure.relative_to(Path.cwd())
-        except ValueError:
-            pass
     text = pure.as_posix()
     while text.startswith("./"):
         text = text[2:]
