@@ -78,6 +78,8 @@ class Framework:
     package: str
     docs: str
     triggers: tuple[bytes, ...]
+    # (lower-case literal, regular expression on the raw bytes confirming it)
+    trigger_patterns: tuple[tuple[bytes, bytes], ...]
     aliases: Mapping[str, str]
     services: Mapping[str, str]
     service_wrappers: Mapping[str, str]
@@ -261,6 +263,10 @@ def _load_framework(path: Traversable) -> Framework:
         package=data["package"],
         docs=data.get("docs", ""),
         triggers=tuple(t.lower().encode() for t in _strings(data, "triggers", where)),
+        trigger_patterns=tuple(
+            (literal.lower().encode(), pattern.encode())
+            for literal, pattern in _table(data, "trigger_patterns", where).items()
+        ),
         aliases=_expanded_map(_table(data, "aliases", where), where),
         services=_table(data, "services", where),
         service_wrappers=_table(data, "service_wrappers", where),
