@@ -468,3 +468,28 @@ def lookup(scope: Scope, name: str, at: tuple[int, int] | None = None) -> Bindin
         first = False
         current = current.parent
     return None
+
+
+def can_await(node: ast.AST) -> bool:
+    """``await`` is allowed where ``node`` is evaluated (an async def, not a generator expr)."""
+    scope: Scope | None = scope_of(node)
+    while scope is not None:
+        owner = scope.node
+        if isinstance(owner, ast.GeneratorExp):
+            return False
+        if isinstance(owner, FUNCTION_NODES):
+            return isinstance(owner, ast.AsyncFunctionDef)
+        if not isinstance(owner, (ast.ListComp, ast.SetComp, ast.DictComp)):
+            return False
+        scope = scope.parent
+    return False
+
+
+def is_primary_operand(node: ast.AST) -> bool:
+    """Whether ``node`` is the object of ``.attr``, ``[...]`` or ``(...)`` (needs parens)."""
+    up = parent(node)
+    return (
+        (isinstance(up, ast.Attribute) and up.value is node)
+        or (isinstance(up, ast.Subscript) and up.value is node)
+        or (isinstance(up, ast.Call) and up.func is node)
+    )

@@ -20,7 +20,7 @@ from ..diagnostics import Edit, Finding, Fix, FixUnavailable
 from ..fixes.context import FixContext
 from ..model import Action, HandlerModel
 from ..registry import Invalid, Rule, Valid, register
-from ..scopes import FUNCTION_NODES, Kind, lookup, parent, position, scope_of
+from ..scopes import FUNCTION_NODES, Kind, can_await, lookup, parent, position, scope_of
 from .action_support import (
     MUTATORS,
     Frame,
@@ -41,7 +41,6 @@ from .action_support import (
     root_name,
     walk_body,
 )
-from .replacements import can_await
 
 RUN_OPTIONS = "restate.RunOptions"
 

@@ -14,38 +14,13 @@ from collections.abc import Callable
 from ..analysis import ModuleAnalysis
 from ..diagnostics import Edit, Fix, FixUnavailable
 from ..fixes.context import FixContext
-from ..scopes import FUNCTION_NODES, Scope, parent, scope_of
+from ..scopes import can_await, is_primary_operand, parent, scope_of
 from .handler_calls import KnownCall
 
 Strategy = Callable[[ModuleAnalysis, KnownCall], "Fix | None"]
 
 
 # -- where a rewrite is possible ---------------------------------------------------------------
-def can_await(node: ast.AST) -> bool:
-    """``await`` is allowed where ``node`` is evaluated (an async def, not a generator expr)."""
-    scope: Scope | None = scope_of(node)
-    while scope is not None:
-        owner = scope.node
-        if isinstance(owner, ast.GeneratorExp):
-            return False
-        if isinstance(owner, FUNCTION_NODES):
-            return isinstance(owner, ast.AsyncFunctionDef)
-        if not isinstance(owner, (ast.ListComp, ast.SetComp, ast.DictComp)):
-            return False
-        scope = scope.parent
-    return False
-
-
-def is_primary_operand(node: ast.AST) -> bool:
-    """Whether ``node`` is the object of ``.attr``, ``[...]`` or ``(...)`` (needs parens)."""
-    up = parent(node)
-    return (
-        (isinstance(up, ast.Attribute) and up.value is node)
-        or (isinstance(up, ast.Subscript) and up.value is node)
-        or (isinstance(up, ast.Call) and up.func is node)
-    )
-
-
 def _paren(text: str, node: ast.AST, fx: FixContext) -> str:
     """Parenthesize a replacement that lands where only a primary may stand."""
     if not is_primary_operand(node):
