@@ -50,6 +50,7 @@ class Project:
 
     roots: list[Path] = field(default_factory=list)
     _files: dict[str, Path | None] = field(default_factory=dict)
+    _package_roots: dict[Path, Path] = field(default_factory=dict)
     _cache: dict[Path, object] = field(default_factory=dict)
 
     @classmethod
@@ -67,7 +68,13 @@ class Project:
 
     def find(self, dotted: str, near: Path | None = None) -> Path | None:
         """The file defining module ``dotted``, searched from ``near``'s package root first."""
-        roots = ([package_root(near)] if near is not None else []) + self.roots
+        if near is not None:
+            base = self._package_roots.get(near)
+            if base is None:
+                base = self._package_roots[near] = package_root(near)
+            roots = [base, *self.roots]
+        else:
+            roots = self.roots
         key = f"{roots[0] if roots else ''}|{dotted}"
         if key in self._files:
             return self._files[key]

@@ -44,10 +44,18 @@ class Resolver:
         self.module_name = module_name
         self.is_package = is_package
         self._qualnames: dict[int, str | None] = {}
+        # Rules resolve the same names and callees many times: both answers are cached.
+        self._bindings: dict[int, Binding | None] = {}
+        self._definitions: dict[int, Definition | None] = {}
 
     # -- bindings --------------------------------------------------------------------------
     def binding(self, node: ast.Name) -> Binding | None:
-        return lookup(scope_of(node), node.id, position(node))
+        key = id(node)
+        try:
+            return self._bindings[key]
+        except KeyError:
+            found = self._bindings[key] = lookup(scope_of(node), node.id, position(node))
+            return found
 
     def absolute(self, binding: Binding) -> str | None:
         """The absolute dotted name an import binding refers to."""
@@ -211,6 +219,15 @@ class Resolver:
         """The local function, lambda or class an expression refers to, if it is one."""
         if expr is None or depth > _MAX_DEPTH:
             return None
+        key = id(expr)
+        if key in self._definitions:
+            return self._definitions[key]
+        self._definitions[key] = None  # cycle guard
+        found = self._definition(expr, depth)
+        self._definitions[key] = found
+        return found
+
+    def _definition(self, expr: ast.AST, depth: int) -> Definition | None:
         if isinstance(expr, ast.Lambda):
             return expr
         if isinstance(expr, ast.Name):
