@@ -706,5 +706,9 @@ def create_server() -> IdemlintServer:
 
 def serve(stdin: Any = None, stdout: Any = None) -> None:
     """Run the server on stdio until the client sends ``exit``."""
+    from .runner import tune_gc
+
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(message)s")
-    create_server().start_io(stdin, stdout)
+    server = create_server()
+    tune_gc()  # as for `check`: far fewer collections over large syntax trees
+    server.start_io(stdin, stdout)
