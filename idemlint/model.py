@@ -244,13 +244,20 @@ class HandlerModel:
             for arg in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs):
                 if arg.annotation is not None and self._is_context_annotation(arg.annotation):
                     marked.add(id(arg))
-        # A helper called with the context as an argument receives the context.
+        # A helper called with the context as an argument receives the context. Only calls
+        # of local definitions with an argument that could be a context can propagate it.
+        candidates: list[tuple[ast.Call, list[ast.expr]]] = []
+        for call in self.index.calls:
+            if not call.args and not call.keywords:
+                continue
+            values = [a for a in call.args if type(a) in _CONTEXT_SHAPES]
+            values.extend(k.value for k in call.keywords if type(k.value) in _CONTEXT_SHAPES)
+            if values and self.resolver.definition(call.func) is not None:
+                candidates.append((call, values))
         for _ in range(6):
             before = len(marked)
-            for call in self.index.calls:
-                if any(self.is_context(a) for a in call.args) or any(
-                    self.is_context(k.value) for k in call.keywords
-                ):
+            for call, values in candidates:
+                if any(self.is_context(value) for value in values):
                     self._mark_parameters(call)
             if len(marked) == before:
                 break
@@ -531,6 +538,10 @@ class HandlerModel:
 
 
 # -- small helpers -------------------------------------------------------------------------
+# Expression shapes that can evaluate to the context (see ``HandlerModel.is_context``).
+_CONTEXT_SHAPES = frozenset({ast.Name, ast.Attribute, ast.Call, ast.Await})
+
+
 def _all_args(func: FunctionNode) -> tuple[ast.arg, ...]:
     args = func.args
     return (*args.posonlyargs, *args.args, *args.kwonlyargs)
