@@ -11,7 +11,6 @@ import pytest
 from idemlint.diagnostics import Finding
 from idemlint.engine import Linter
 from idemlint.project import Project
-from idemlint.registry import Invalid, Valid, all_rules, iter_examples
 from idemlint.testing import fix_code, lint_code, settings_for
 
 from .sdk_build import build_app
@@ -47,22 +46,6 @@ def lint_tree(root: Path, files: dict[str, str], *codes: str) -> dict[str, list[
         assert not result.internal_errors, result.internal_errors
         out[name] = result.findings
     return out
-
-
-# -- the examples are code the SDK accepts --------------------------------------------------------
-CASES: list[tuple[str, str]] = []
-for _rule, _example, _index in iter_examples(all_rules()):
-    if _rule.code not in MINE:
-        continue
-    _kind = "valid" if isinstance(_example, Valid) else "invalid"
-    CASES.append((f"{_rule.code}-{_kind}-{_index}", _example.code))
-    if isinstance(_example, Invalid) and _example.fixed is not None:
-        CASES.append((f"{_rule.code}-{_kind}-{_index}-fixed", _example.fixed))
-
-
-@pytest.mark.parametrize(("name", "code"), CASES, ids=[c[0] for c in CASES])
-def test_examples_build_with_sdk(name: str, code: str, tmp_path: Path) -> None:
-    build_app(code, tmp_path)
 
 
 # -- realistic correct services: nothing to report -----------------------------------------------

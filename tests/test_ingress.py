@@ -14,12 +14,10 @@ import pytest
 from idemlint.analysis import ModuleAnalysis
 from idemlint.checks.ingress_support import classify_header
 from idemlint.diagnostics import Finding
-from idemlint.registry import Invalid, all_rules, iter_examples
 from idemlint.source import SourceFile
 from idemlint.testing import fix_code, lint_code, settings_for
 
 from .conftest import Run
-from .sdk_build import build_app
 
 INGRESS_CODES = ("IDL401", "IDL402", "IDL403", "IDL404")
 
@@ -37,22 +35,6 @@ def spots(code: str, *codes: str, **config: Any) -> list[tuple[str, int]]:
 def fixed(code: str, code_: str, unsafe: bool = True, **config: Any) -> str:
     settings = settings_for({"select": [code_], **config})
     return fix_code(textwrap.dedent(code), settings, unsafe=unsafe, codes={code_})
-
-
-# -- every example (and fixed text) is real code ---------------------------------------------
-EXAMPLES: list[tuple[str, str]] = []
-for _rule, _example, _index in iter_examples(all_rules()):
-    if _rule.code in INGRESS_CODES:
-        EXAMPLES.append((f"{_rule.code}-{_index}", _example.code))
-        if isinstance(_example, Invalid) and _example.fixed is not None:
-            EXAMPLES.append((f"{_rule.code}-{_index}-fixed", _example.fixed))
-
-
-@pytest.mark.parametrize(("name", "code"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
-def test_example_executes_and_builds_with_the_sdk(name: str, code: str, tmp_path: Path) -> None:
-    """Each example runs as a module (third-party clients stubbed when not installed), and
-    ``restate.app`` accepts its services; pure ingress scripts have none to build."""
-    build_app(code, tmp_path)
 
 
 # -- the SDK client ----------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from idemlint.diagnostics import Finding
-from idemlint.registry import Invalid, all_rules, iter_examples
 from idemlint.testing import fix_code, lint_code, settings_for
 
 from .sdk_build import build_app
@@ -24,20 +23,6 @@ def lint(code: str, *codes: str, **config: Any) -> list[Finding]:
 
 def spots(code: str, *codes: str, **config: Any) -> list[tuple[str, int]]:
     return [(f.code, f.line) for f in lint(code, *codes, **config)]
-
-
-# -- every example (and fixed text) is real code ---------------------------------------------
-EXAMPLES: list[tuple[str, str]] = []
-for _rule, _example, _index in iter_examples(all_rules()):
-    if _rule.code in ("IDL301", "IDL302"):
-        EXAMPLES.append((f"{_rule.code}-{_index}", _example.code))
-        if isinstance(_example, Invalid) and _example.fixed is not None:
-            EXAMPLES.append((f"{_rule.code}-{_index}-fixed", _example.fixed))
-
-
-@pytest.mark.parametrize(("name", "code"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
-def test_example_executes_and_builds_with_the_sdk(name: str, code: str, tmp_path: Path) -> None:
-    assert build_app(code, tmp_path), "every IDL3xx example defines services"
 
 
 PRELUDE = """\
