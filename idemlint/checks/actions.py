@@ -12,8 +12,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Iterator
 from textwrap import dedent
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from ..analysis import ModuleAnalysis
 from ..diagnostics import Edit, Finding, Fix, FixUnavailable
@@ -41,6 +40,9 @@ from .action_support import (
     root_name,
     walk_body,
 )
+
+if TYPE_CHECKING:  # libcst is imported only when a fix is built
+    import libcst as cst
 
 RUN_OPTIONS = "restate.RunOptions"
 
@@ -1382,6 +1384,8 @@ def _is_run_options(module: ModuleAnalysis, expr: ast.AST) -> bool:
 
 
 def _move_options(fx: FixContext, call: ast.Call, keyword: ast.keyword, slot: int) -> list[Edit]:
+    import libcst as cst
+
     node = fx.cst_expression(call)
     if not isinstance(node, cst.Call):
         raise FixUnavailable("not a call")
@@ -1572,18 +1576,28 @@ _OPTION_NAMES = {"serde": "serde", "max_attempts": "max_attempts",
                  "max_retry_duration": "max_duration", "type_hint": "type_hint"}
 
 
-_COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-_EQUAL = cst.AssignEqual(
-    whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
-)
+def _comma() -> cst.Comma:
+    import libcst as cst
+
+    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _equal() -> cst.AssignEqual:
+    import libcst as cst
+
+    return cst.AssignEqual(
+        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+    )
 
 
 def _positional(arg: cst.Arg) -> cst.Arg:
+    import libcst as cst
+
     return arg.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT)
 
 
 def _joined(args: list[cst.Arg]) -> list[cst.Arg]:
-    return [a.with_changes(comma=_COMMA) for a in args[:-1]] + args[-1:]
+    return [a.with_changes(comma=_comma()) for a in args[:-1]] + args[-1:]
 
 
 def _optional_annotation(module: ModuleAnalysis, annotation: ast.expr | None) -> bool:
@@ -1774,6 +1788,8 @@ class DeprecatedRun(Rule):
         needs_options = has_options or bool(forwarded) or starred is not None
 
         def build(fx: FixContext) -> list[Edit]:
+            import libcst as cst
+
             node = fx.cst_expression(call)
             if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
                 raise FixUnavailable("not a method call")
@@ -1787,7 +1803,7 @@ class DeprecatedRun(Rule):
             if needs_options:
                 run_options, edits = _run_options(fx)
                 options = [
-                    cst.Arg(keyword=cst.Name(new), value=by_param[old].value, equal=_EQUAL)
+                    cst.Arg(keyword=cst.Name(new), value=by_param[old].value, equal=_equal())
                     for old, new in _OPTION_NAMES.items()
                     if old in by_param
                 ]
@@ -1803,7 +1819,7 @@ class DeprecatedRun(Rule):
             elif starred is not None and packed is not None:
                 args.append(cst.Arg(value=packed.value, star="*"))
             commas = [a.comma for a in original[:-1] if isinstance(a.comma, cst.Comma)]
-            separators = commas + [commas[-1] if commas else _COMMA] * len(args)
+            separators = commas + [commas[-1] if commas else _comma()] * len(args)
             args = [a.with_changes(comma=separators[i]) for i, a in enumerate(args[:-1])] + [
                 args[-1].with_changes(comma=original[-1].comma)
             ]
