@@ -424,6 +424,23 @@ def call_frame(model: HandlerModel, call: ast.Call, func: FunctionNode, caller: 
     return frame
 
 
+def parameter_value(binding: Binding, frame: Frame) -> tuple[ast.AST, Frame | None] | None:
+    """What a parameter of a function running in ``frame`` holds: the argument the call (or
+    run_typed's forwarding) bound to it, with the frame that argument is evaluated in; else
+    its default, evaluated in ``frame``; None when neither is known."""
+    arg = binding.node
+    assert isinstance(arg, ast.arg)
+    source = frame.sources.get(id(arg))
+    if source is not None:
+        return source
+    owner = binding.scope.node
+    if isinstance(owner, FUNCTION_NODES):
+        default = param_default(owner, arg)
+        if default is not None:
+            return default, frame
+    return None
+
+
 def outer_context(
     model: HandlerModel, expr: ast.AST | None, frame: Frame | None, depth: int = 0
 ) -> bool:
@@ -439,19 +456,12 @@ def outer_context(
         if not inside(binding.scope, frame.func):
             return model.is_context(expr)
         if binding.kind is Kind.PARAM:
-            arg = binding.node
-            assert isinstance(arg, ast.arg)
-            source = frame.sources.get(id(arg))
-            if source is not None:
-                return outer_context(model, source[0], source[1], depth + 1)
-            owner = binding.scope.node
-            if isinstance(owner, FUNCTION_NODES):
-                default = param_default(owner, arg)
-                if default is not None:
-                    return outer_context(model, default, frame, depth + 1)
-                if owner is not frame.func:
-                    # a function nested in the action: the model follows calls to it
-                    return model.is_context_param(arg)
+            value = parameter_value(binding, frame)
+            if value is not None:
+                return outer_context(model, value[0], value[1], depth + 1)
+            if binding.scope.node is not frame.func and isinstance(binding.node, ast.arg):
+                # a function nested in the action: the model follows calls to it
+                return model.is_context_param(binding.node)
             return False
         if binding.kind is Kind.ASSIGN and binding.value is not None:
             return outer_context(model, binding.value, frame, depth + 1)

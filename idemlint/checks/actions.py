@@ -34,7 +34,7 @@ from .action_support import (
     is_container_expr,
     is_simple,
     outer_context,
-    param_default,
+    parameter_value,
     plain_call,
     returns_callable,
     root_name,
@@ -1149,17 +1149,8 @@ def _origin_outer(
     if not inside(binding.scope, frame.func):
         return name
     if binding.kind is Kind.PARAM:
-        arg = binding.node
-        assert isinstance(arg, ast.arg)
-        source = frame.sources.get(id(arg))
-        if source is not None:
-            return _origin_outer(module, source[0], source[1], depth + 1)
-        owner = binding.scope.node
-        if isinstance(owner, FUNCTION_NODES):
-            default = param_default(owner, arg)
-            if default is not None:
-                return _origin_outer(module, default, frame, depth + 1)
-        return None
+        value = parameter_value(binding, frame)
+        return _origin_outer(module, value[0], value[1], depth + 1) if value else None
     if binding.kind is Kind.ASSIGN and isinstance(binding.value, (ast.Name, ast.Attribute)):
         return _origin_outer(module, binding.value, frame, depth + 1)
     return None
@@ -1177,16 +1168,9 @@ def _container_origin(
         binding = module.resolver.binding(expr)
         if binding is not None and inside(binding.scope, frame.func):
             if binding.kind is Kind.PARAM:
-                arg = binding.node
-                assert isinstance(arg, ast.arg)
-                source = frame.sources.get(id(arg))
-                if source is not None:
-                    return _container_origin(module, source[0], source[1], depth + 1)
-                owner = binding.scope.node
-                if isinstance(owner, FUNCTION_NODES):
-                    default = param_default(owner, arg)
-                    if default is not None:
-                        return _container_origin(module, default, frame, depth + 1)
+                value = parameter_value(binding, frame)
+                if value is not None:
+                    return _container_origin(module, value[0], value[1], depth + 1)
             if binding.kind is Kind.ASSIGN and isinstance(binding.value, (ast.Name, ast.Attribute)):
                 return _container_origin(module, binding.value, frame, depth + 1)
     return is_container_expr(module, expr)
