@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .knowledge import ActionSpec, Framework, KnowledgeBase
-from .resolve import Definition, Resolver
+from .resolve import Resolver, own_returns
 from .scopes import (
     FUNCTION_NODES,
     DefNode,
@@ -23,7 +23,6 @@ from .scopes import (
     Indexer,
     Kind,
     Scope,
-    children,
     lookup,
     own_scope,
     scope_of,
@@ -353,7 +352,7 @@ class HandlerModel:
             factory = self.resolver.definition(expr.func)
             if isinstance(factory, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 made: list[FunctionNode] = []
-                for returned in _returned_values(factory):
+                for returned in (r.value for r in own_returns(factory) if r.value):
                     inner = self.resolver.definition(returned)
                     if isinstance(inner, FUNCTION_NODES):
                         made.append(inner)
@@ -462,28 +461,6 @@ class HandlerModel:
             scope = scope.parent
         return None
 
-    def enclosing_action(self, node: ast.AST) -> Action | None:
-        scope: Scope | None = scope_of(node)
-        while scope is not None:
-            action = self._action_of.get(id(scope.node))
-            if action is not None:
-                return action
-            if id(scope.node) in self._unit_of:
-                return None
-            scope = scope.parent
-        return None
-
-    def enclosing_unit(self, node: ast.AST) -> Unit | None:
-        scope: Scope | None = scope_of(node)
-        while scope is not None:
-            unit = self._unit_of.get(id(scope.node))
-            if unit is not None:
-                return unit
-            if id(scope.node) in self._action_of:
-                return None
-            scope = scope.parent
-        return None
-
     def context_name_at(self, node: ast.AST) -> str | None:
         """A name that holds the context where ``node`` is evaluated (for fixes)."""
         scope: Scope | None = scope_of(node)
@@ -507,18 +484,6 @@ class HandlerModel:
         scope = own_scope(func)
         return scope.evaluated if scope is not None else []
 
-    def action_nodes(self, action: Action) -> Iterator[tuple[FunctionNode, ast.AST]]:
-        """Every node inside the action's bodies, nested functions included."""
-        for target in action.targets:
-            body: list[ast.AST] = (
-                [target.body] if isinstance(target, ast.Lambda) else list(target.body)
-            )
-            stack = list(reversed(body))
-            while stack:
-                node = stack.pop()
-                yield target, node
-                stack.extend(reversed(children(node)))
-
     def handler_calls(self) -> Iterator[tuple[Unit, ast.Call]]:
         """Every call in handler code, with the unit it belongs to."""
         for unit in self.units:
@@ -533,8 +498,6 @@ class HandlerModel:
             for node in unit.nodes:
                 yield unit, node
 
-    def definition(self, expr: ast.expr) -> Definition | None:
-        return self.resolver.definition(expr)
 
 
 # -- small helpers -------------------------------------------------------------------------
@@ -547,31 +510,11 @@ def _all_args(func: FunctionNode) -> tuple[ast.arg, ...]:
     return (*args.posonlyargs, *args.args, *args.kwonlyargs)
 
 
-def _evaluated_at_definition(func: FunctionNode) -> list[ast.AST]:
-    nodes: list[ast.AST] = [d for d in (*func.args.defaults, *func.args.kw_defaults) if d]
-    if not isinstance(func, ast.Lambda):
-        nodes.extend(func.decorator_list)
-    return nodes
-
-
 def _is_method(func: DefNode) -> bool:
     scope = scope_of(func)
     return scope.is_class and not any(
         isinstance(d, ast.Name) and d.id == "staticmethod" for d in func.decorator_list
     )
-
-
-def _returned_values(func: DefNode) -> list[ast.expr]:
-    out: list[ast.expr] = []
-    stack: list[ast.AST] = list(func.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Return) and node.value is not None:
-            out.append(node.value)
-        elif isinstance(node, (*FUNCTION_NODES, ast.ClassDef)):
-            continue
-        stack.extend(children(node))
-    return out
 
 
 def _plausible_context_name(expr: ast.expr) -> bool:

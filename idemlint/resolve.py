@@ -9,7 +9,6 @@ is this?" for calls to local helpers, methods and lambdas.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
 
 from .knowledge import KnowledgeBase
 from .scopes import (
@@ -27,8 +26,6 @@ from .scopes import (
 
 _MAX_DEPTH = 12
 Definition = FunctionNode | ast.ClassDef
-# Resolves `module.name` of another file in the linted tree to its definition, if known.
-ExternalResolver = Callable[[str], "Definition | None"]
 
 
 class Resolver:
@@ -205,7 +202,7 @@ class Resolver:
         if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return None
         results: set[str | None] = set()
-        for node in _own_returns(definition):
+        for node in own_returns(definition):
             results.add(self.qualname(node.value, depth + 1) if node.value else None)
             if len(results) > 1:
                 return None
@@ -289,7 +286,7 @@ def _is_staticmethod(decorator: ast.expr) -> bool:
     return isinstance(decorator, ast.Name) and decorator.id == "staticmethod"
 
 
-def _own_returns(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
+def own_returns(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
     """Return statements of ``func`` itself (not of nested functions or classes)."""
     out: list[ast.Return] = []
     stack: list[ast.AST] = list(func.body)

@@ -149,7 +149,6 @@ class Indexer:
         self.nodes: list[ast.AST] = []  # every node below the module, in preorder
         self.calls: list[ast.Call] = []
         self.functions: list[FunctionNode] = []
-        self.classes: list[ast.ClassDef] = []
         self.self_assignments: list[tuple[ast.Attribute, ast.expr | None, Scope]] = []
 
     # The traversal is iterative: deeply nested input must not exhaust the C stack here.
@@ -238,7 +237,6 @@ class Indexer:
         return True
 
     def _visit_class(self, node: Any, scope: Scope, stack: list[Any]) -> bool:
-        self.classes.append(node)
         self._class(node, scope, stack)
         return True
 
