@@ -120,6 +120,7 @@ class ModuleAnalysis:
         fix: Fix | None = None,
         end: ast.AST | None = None,
         severity: Severity | None = None,
+        detail: str = "",
     ) -> Finding:
         """A finding spanning ``node`` (to ``end`` if given), positioned in characters."""
         source = self.source
@@ -140,6 +141,7 @@ class ModuleAnalysis:
             severity=severity or rule.effective_severity(),
             fix=fix,
             statement=statement_lines(node),
+            detail=detail,
         )
 
 

@@ -83,6 +83,9 @@ class Finding:
     fix: Fix | None = None
     # First and last line of the statement the finding sits in (where a noqa comment may go).
     statement: tuple[int, int] | None = field(default=None, compare=False)
+    # The why: consequence on replay, call chain, what to do. ``message`` stays one short
+    # line; front ends show ``detail`` where there is room (``--output-format full``, hover).
+    detail: str = field(default="", compare=False)
 
     @property
     def url(self) -> str:
