@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .knowledge import KnowledgeBase, KnowledgeError, bundled
-from .registry import is_valid_selector
+from .selection import is_valid_selector
 
 CONFIG_FILES = ("idemlint.toml", "pyproject.toml")
 DEFAULT_EXCLUDE = (

@@ -1,40 +1,111 @@
-"""Documentation: the rule pages in ``docs/rules/`` (shipped as ``idemlint._docs``), and the
-pages generated from the code so they cannot drift from it.
+"""Documentation generated from the code, so it cannot drift from it.
 
 ``python -m idemlint.docs --write`` regenerates ``docs/configuration.md`` (from the option
-schema) and ``docs/rules/index.md`` (from the rule registry); a test checks both are current.
+schema), ``docs/rules/index.md`` (from the registry) and one page per rule (from the rule's
+class: attributes, docstring and examples); a test checks all are current. ``idemlint rule``
+renders the same page at run time.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from importlib import resources
 from pathlib import Path
+
+from typing import TYPE_CHECKING
 
 from .config import DEFAULT_EXCLUDE, OPTIONS, Option
 
+if TYPE_CHECKING:
+    from .registry import Rule
+
 
 def rule_page(code: str) -> str | None:
-    """The Markdown page of a rule, or None if it has none."""
-    page = resources.files("idemlint._docs") / f"{code}.md"
-    try:
-        return page.read_text(encoding="utf-8")
-    except (FileNotFoundError, OSError):
-        return None
+    """The Markdown page of a rule, generated from its class, or None for an unknown code."""
+    from .registry import all_rules
+
+    rule = all_rules().get(code)
+    return render_rule_page(rule) if rule is not None else None
 
 
 def section(page: str, title: str) -> str:
     """The text of one ``## title`` section of a page ('' if absent)."""
-    out: list[str] = []
-    inside = False
-    for line in page.splitlines():
-        if line.startswith("## "):
-            inside = line[3:].strip().lower() == title.lower()
+    return sections(page).get(title.lower(), "")
+
+
+def sections(text: str) -> dict[str, str]:
+    """``## Title`` sections of a Markdown text by lower-cased title (text before the first
+    heading under ``""``); headings inside code fences do not count."""
+    out: dict[str, list[str]] = {"": []}
+    current, fenced = "", False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        if not fenced and line.startswith("## "):
+            current = line[3:].strip().lower()
+            out[current] = []
             continue
-        if inside:
-            out.append(line)
-    return "\n".join(out).strip()
+        out[current].append(line)
+    return {title: "\n".join(lines).strip() for title, lines in out.items()}
+
+
+# The page's sections, in order; Example and Use instead open with the rule's own examples.
+PAGE_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety",
+                 "Options")
+_FIX = {"always": "always", "sometimes": "sometimes", "none": "none"}
+
+
+def _header(rule: type[Rule]) -> str:
+    enabled = "**Enabled by default**" if rule.default_enabled else "**Opt-in** (not enabled by default)"
+    frameworks = ", ".join(name.capitalize() for name in rule.frameworks)
+    return (f"{enabled} · **Severity:** {rule.severity} · **Fix:** {_FIX[rule.fix_availability]}"
+            f" · **Frameworks:** {frameworks}")
+
+
+def _doc_examples(rule: type[Rule]) -> tuple[str | None, str | None]:
+    """The page's example and its corrected form: the INVALID example marked ``doc`` (its
+    fixed text, else the VALID example marked ``doc``)."""
+    invalid = next((e for e in rule.INVALID if e.doc), None)
+    valid = next((e for e in rule.VALID if e.doc), None)
+    example = invalid.code if invalid is not None else None
+    corrected = invalid.fixed if invalid is not None and invalid.fixed is not None else None
+    if corrected is None and valid is not None:
+        corrected = valid.code
+    return example, corrected
+
+
+def _block(code: str) -> str:
+    return f"```python\n{code.rstrip()}\n```"
+
+
+def render_rule_page(rule: type[Rule]) -> str:
+    """A rule's page: header from its attributes, prose from its docstring, Example and Use
+    instead from its examples (so a page's example is one the rule really flags and fixes)."""
+    prose = sections(rule.prose())
+    example, corrected = _doc_examples(rule)
+    generated = {"example": example, "use instead": corrected}
+    parts = [f"# {rule.code}: {rule.name}", "", _header(rule), "",
+             f"<!-- Generated from idemlint/checks by `python -m idemlint.docs --write`: "
+             f"edit the rule's docstring and examples, not this page. -->"]
+    titles = [*PAGE_SECTIONS, *(t for t in _titles(rule.prose()) if t.lower() not in
+                                {p.lower() for p in PAGE_SECTIONS})]
+    for title in titles:
+        key = title.lower()
+        body = [text for text in (
+            _block(generated[key]) if generated.get(key) else None, prose.get(key)) if text]
+        if body:
+            parts += ["", f"## {title}", *body]
+    return "\n".join(parts) + "\n"
+
+
+def _titles(text: str) -> list[str]:
+    fenced, out = False, []
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("## "):
+            out.append(line[3:].strip())
+    return out
 
 
 HEADER = """# Configuration
@@ -103,16 +174,27 @@ def rules_index_page() -> str:
     return "\n".join(lines) + "\n"
 
 
-GENERATED = {
-    Path("docs/configuration.md"): configuration_page,
-    Path("docs/rules/index.md"): rules_index_page,
-}
+def generated_pages() -> dict[Path, str]:
+    """Every generated page by path relative to the repository root."""
+    from .registry import all_rules
+
+    pages = {
+        Path("docs/configuration.md"): configuration_page(),
+        Path("docs/rules/index.md"): rules_index_page(),
+    }
+    for code, rule in all_rules().items():
+        pages[Path("docs/rules") / f"{code}.md"] = render_rule_page(rule)
+    return pages
 
 
 def main(argv: list[str]) -> int:
+    """``--write [CODE ...]``: write the generated pages (only those rules' pages if codes are
+    given); without ``--write``, print them."""
     root = Path(__file__).resolve().parent.parent
-    for relative, render in GENERATED.items():
-        text = render()
+    codes = {arg for arg in argv if not arg.startswith("-")}
+    for relative, text in generated_pages().items():
+        if codes and relative.stem not in codes:
+            continue
         if "--write" in argv:
             (root / relative).write_text(text, encoding="utf-8")
         else:

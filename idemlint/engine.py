@@ -23,7 +23,8 @@ from .fixes.context import FixContext
 from .noqa import Suppressions
 from .noqa import parse as parse_suppressions
 from .project import Project
-from .registry import Rule, all_rules, expand_selector, select_codes
+from .registry import Rule, all_rules
+from .selection import expand_selector, select_codes
 from .source import LoadError, SourceFile, read
 
 
@@ -55,7 +56,8 @@ class Linter:
         self.noqa = noqa
         registry = all_rules()
         self.enabled = select_codes(
-            settings.select, settings.extend_select, settings.ignore, registry
+            settings.select, settings.extend_select, settings.ignore,
+            {code: rule.default_enabled for code, rule in registry.items()},
         )
         self.rules: list[Rule] = [
             cls(settings) for code, cls in registry.items() if code in self.enabled
@@ -166,9 +168,10 @@ class Linter:
         disabled = self._disabled_for(path)
         out: list[Finding] = []
         for rule in self.rules:
-            hook = getattr(rule, "load_error", None)
-            if hook is not None and rule.code not in disabled:
-                out.append(hook(display, error))
+            if rule.code not in disabled:
+                finding = rule.load_error(display, error)
+                if finding is not None:
+                    out.append(finding)
         return out
 
     def _analyse(self, source: SourceFile, path: Path | None) -> ModuleAnalysis | None:
@@ -234,9 +237,8 @@ class Linter:
         if suppressions.empty:
             return out
         for rule in self.rules:
-            hook = getattr(rule, "suppressions", None)
-            if hook is not None and rule.code not in disabled:
-                found = list(hook(module, suppressions, self.enabled - disabled))
+            if rule.code not in disabled:
+                found = list(rule.suppressions(module, suppressions, self.enabled - disabled))
                 out.extend(suppressions.apply(found) if found else found)
         return out
 

@@ -1,35 +1,56 @@
-"""Rules: the base class, the registry, selection by code prefix, and rule examples.
+"""Rules: the base class and its hooks, automatic registration, and rule examples.
 
-A rule is one class with a code, a summary, its examples (VALID/INVALID, as in Fixit) and a
-``check`` method. The engine iterates the registry; it knows no rule by name.
+A rule is one class in one file (``checks/<family>/idlNNN_<name>.py``): its code and
+attributes, its prose (the class docstring, in ruff's sections), its examples (VALID/INVALID,
+as in Fixit) and its ``check``. Defining a subclass with a ``code`` registers it; the engine
+iterates the registry and knows no rule by name.
 """
 
 from __future__ import annotations
 
-import re
+import inspect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from textwrap import dedent
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .diagnostics import Finding, Severity
+from .selection import CODE, expand_selector, is_valid_selector, select_codes
 
 if TYPE_CHECKING:
     from .analysis import ModuleAnalysis
     from .config import Settings
+    from .noqa import Suppressions
+    from .source import LoadError
+
+__all__ = [
+    "Invalid", "Rule", "Valid", "all_rules", "expand_selector", "is_valid_selector",
+    "iter_examples", "select_codes",
+]
 
 # What a file must mention for a rule to have anything to say about it ("passive": the rule
 # only reports through engine hooks and never makes the engine parse a file).
 Requires = Literal["handlers", "ingress", "suppressions", "always", "passive"]
-CODE = re.compile(r"^IDL\d{3}$")
+FixAvailability = Literal["always", "sometimes", "none"]
+
+
+def _example_text(text: str) -> str:
+    """Examples are written indented inside the rule class; they are stored flush left."""
+    return dedent(text).lstrip("\n")
 
 
 @dataclass(frozen=True)
 class Valid:
-    """Code on which the rule must report nothing."""
+    """Code on which the rule must report nothing. ``doc``: shown as "Use instead" on the
+    rule's page when no INVALID example with a fix is marked for the page."""
 
     code: str
     config: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    doc: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", _example_text(self.code))
 
 
 @dataclass(frozen=True)
@@ -38,6 +59,7 @@ class Invalid:
 
     ``fixed`` is the exact text after applying the rule's fixes (``unsafe`` selects whether
     unsafe fixes are applied); ``None`` means the example asserts no fix is offered.
+    ``doc``: the example shown on the rule's page (its ``fixed`` text is "Use instead").
     """
 
     code: str
@@ -47,10 +69,21 @@ class Invalid:
     message: str | None = None  # a substring every reported message must contain
     config: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    doc: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", _example_text(self.code))
+        if self.fixed is not None:
+            object.__setattr__(self, "fixed", _example_text(self.fixed))
 
 
 class Rule:
-    """Base of every rule. Subclasses set the class attributes and implement ``check``."""
+    """Base of every rule. A subclass that sets ``code`` is registered when it is defined.
+
+    The engine calls three hooks: ``check`` for every parsed file the rule may concern,
+    ``load_error`` for a file that cannot be analysed, ``suppressions`` with the file's
+    ``# noqa`` directives. Each does nothing unless overridden.
+    """
 
     code: ClassVar[str]
     name: ClassVar[str]  # kebab-case, e.g. "non-journaled-clock"
@@ -58,9 +91,15 @@ class Rule:
     severity: ClassVar[Severity] = "error"
     default_enabled: ClassVar[bool] = True
     requires: ClassVar[Requires] = "handlers"
-    fix_availability: ClassVar[Literal["always", "sometimes", "none"]] = "none"
+    fix_availability: ClassVar[FixAvailability] = "none"
+    frameworks: ClassVar[tuple[str, ...]] = ("restate",)
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" in cls.__dict__:
+            _register(cls)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -70,19 +109,37 @@ class Rule:
         return self.severity
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
-        raise NotImplementedError
+        return ()
+
+    def load_error(self, path: str, error: LoadError) -> Finding | None:
+        return None
+
+    def suppressions(
+        self, module: ModuleAnalysis, suppressions: Suppressions, enabled: set[str]
+    ) -> Iterable[Finding]:
+        return ()
+
+    @classmethod
+    def prose(cls) -> str:
+        """The rule's documentation (its docstring, dedented)."""
+        doc = cls.__dict__.get("__doc__")
+        return inspect.cleandoc(doc) if doc else ""
 
 
 _RULES: dict[str, type[Rule]] = {}
 
 
-def register(cls: type[Rule]) -> type[Rule]:
-    """Class decorator adding a rule to the registry (codes are unique)."""
+def _register(cls: type[Rule]) -> None:
     if not CODE.match(cls.code):
         raise ValueError(f"bad rule code {cls.code!r}")
     if cls.code in _RULES and _RULES[cls.code] is not cls:
         raise ValueError(f"duplicate rule code {cls.code}")
     _RULES[cls.code] = cls
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Kept for rules defined before automatic registration; a no-op on a registered rule."""
+    _register(cls)
     return cls
 
 
@@ -91,44 +148,6 @@ def all_rules() -> dict[str, type[Rule]]:
     from . import checks  # noqa: F401  (registration side effect)
 
     return dict(sorted(_RULES.items()))
-
-
-def expand_selector(selector: str, codes: Iterable[str]) -> set[str]:
-    """Codes matched by a selector: a code prefix (``IDL1``, ``IDL10``), or ``ALL``."""
-    if selector == "ALL":
-        return set(codes)
-    return {code for code in codes if code.startswith(selector)}
-
-
-def is_valid_selector(selector: str) -> bool:
-    return selector == "ALL" or bool(re.match(r"^IDL\d{0,3}$", selector))
-
-
-def select_codes(
-    select: Iterable[str] | None,
-    extend_select: Iterable[str],
-    ignore: Iterable[str],
-    rules: dict[str, type[Rule]],
-) -> set[str]:
-    """The enabled codes: ``select`` (default: rules enabled by default), plus, minus.
-
-    IDL001 (unreadable file) stays on unless ignored by its exact code.
-    """
-    codes = list(rules)
-    if select is None:
-        enabled = {code for code, rule in rules.items() if rule.default_enabled}
-    else:
-        enabled = set()
-        for selector in select:
-            enabled |= expand_selector(selector, codes)
-    for selector in extend_select:
-        enabled |= expand_selector(selector, codes)
-    ignore = list(ignore)
-    for selector in ignore:
-        enabled -= {c for c in expand_selector(selector, codes) if c != "IDL001"}
-    if "IDL001" not in ignore and "IDL001" in rules:
-        enabled.add("IDL001")
-    return enabled
 
 
 def iter_examples(

@@ -1,0 +1,1 @@
+"""IDL0xx: about the run itself (files that cannot be analysed, suppressions)."""
