@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .config import DEFAULT_EXCLUDE, OPTIONS, Option
@@ -85,8 +84,8 @@ def render_rule_page(rule: type[Rule]) -> str:
     example, corrected = _doc_examples(rule)
     generated = {"example": example, "use instead": corrected}
     parts = [f"# {rule.code}: {rule.name}", "", _header(rule), "",
-             f"<!-- Generated from idemlint/checks by `python -m idemlint.docs --write`: "
-             f"edit the rule's docstring and examples, not this page. -->"]
+             "<!-- Generated from idemlint/checks by `python -m idemlint.docs --write`: "
+             "edit the rule's docstring and examples, not this page. -->"]
     titles = [*PAGE_SECTIONS, *(t for t in _titles(rule.prose()) if t.lower() not in
                                 {p.lower() for p in PAGE_SECTIONS})]
     for title in titles:

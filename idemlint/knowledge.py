@@ -100,6 +100,13 @@ class Framework:
     ingress_key_argument: str
     ingress_key_header: str
     ingress_triggers: tuple[bytes, ...] = ()
+    # `[tables.<family>]` of the profile: SDK tables one rule family reads, through a typed
+    # view defined next to the family (``checks/<family>/_shared.py``).
+    tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def table(self, family: str) -> Mapping[str, Any]:
+        """The raw ``[tables.<family>]`` of the profile ({} if absent)."""
+        return self.tables.get(family, {})
 
     @property
     def context_methods(self) -> frozenset[str]:
@@ -291,6 +298,7 @@ def _load_framework(path: Traversable) -> Framework:
         ingress_triggers=tuple(
             t.lower().encode() for t in _strings(ingress, "triggers", f"{where}: ingress")
         ),
+        tables=_table(data, "tables", where),
     )
 
 
