@@ -90,8 +90,8 @@ def render_rule_page(rule: type[Rule]) -> str:
                                 {p.lower() for p in PAGE_SECTIONS})]
     for title in titles:
         key = title.lower()
-        body = [text for text in (
-            _block(generated[key]) if generated.get(key) else None, prose.get(key)) if text]
+        code = generated.get(key)
+        body = [text for text in (_block(code) if code else None, prose.get(key)) if text]
         if body:
             parts += ["", f"## {title}", *body]
     return "\n".join(parts) + "\n"
