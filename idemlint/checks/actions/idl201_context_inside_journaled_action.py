@@ -139,8 +139,54 @@ class ContextInsideJournaledAction(Rule):
             async def run(ctx: restate.WorkflowContext, user: str) -> str:
                 return await Mailer(ctx).send(user)
         """, note="bound method without context use; the context used around it"),
+        Valid(
+            """
+                from datetime import timedelta
+
+                import restate
+
+                cart = restate.VirtualObject("Cart")
+
+
+                def save_to_db(item: str) -> str:
+                    return item.upper()
+
+
+                @cart.handler()
+                async def add(ctx: restate.ObjectContext, item: str) -> None:
+                    stored = await ctx.run_typed("store", save_to_db, restate.RunOptions(), item)
+                    ctx.set("item", stored)
+                    await ctx.sleep(timedelta(seconds=1))
+            """,
+            doc=True,
+        ),
     ]
     INVALID = [
+        Invalid(
+            """
+                from datetime import timedelta
+
+                import restate
+
+                cart = restate.VirtualObject("Cart")
+
+
+                def save_to_db(item: str) -> str:
+                    return item.upper()
+
+
+                @cart.handler()
+                async def add(ctx: restate.ObjectContext, item: str) -> None:
+                    async def store() -> None:
+                        stored = save_to_db(item)
+                        ctx.set("item", stored)
+                        await ctx.sleep(timedelta(seconds=1))
+
+                    await ctx.run_typed("store", store)
+            """,
+            ((16, 9), (17, 15)),
+            doc=True,
+        ),
         Invalid(
             """
                 from datetime import timedelta

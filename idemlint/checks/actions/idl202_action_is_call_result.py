@@ -169,6 +169,7 @@ class ActionIsCallResult(Rule):
                     status = await ctx.run_typed("status", lambda: requests.get("https://psp.example/status"))
                     return {"receipt": receipt, "total": doubled, "status": status.status_code}
             """,
+            doc=True,
         ),
         Invalid(
             """

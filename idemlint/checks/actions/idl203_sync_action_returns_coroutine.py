@@ -103,6 +103,42 @@ class SyncActionReturnsCoroutine(Rule):
                 import restate
 
                 svc = restate.Service("Fetcher")
+
+
+                async def fetch(url: str, timeout: float = 5.0) -> int:
+                    async with httpx.AsyncClient() as client:
+                        return (await client.get(url, timeout=timeout)).status_code
+
+
+                @svc.handler()
+                async def get(ctx: restate.Context, url: str) -> int:
+                    return await ctx.run_typed("fetch", lambda: fetch(url, timeout=1.0))
+            """,
+            ((14, 49),),
+            fixed="""
+                import httpx
+                import restate
+
+                svc = restate.Service("Fetcher")
+
+
+                async def fetch(url: str, timeout: float = 5.0) -> int:
+                    async with httpx.AsyncClient() as client:
+                        return (await client.get(url, timeout=timeout)).status_code
+
+
+                @svc.handler()
+                async def get(ctx: restate.Context, url: str) -> int:
+                    return await ctx.run_typed("fetch", fetch, restate.RunOptions(), url, timeout=1.0)
+            """,
+            doc=True,
+        ),
+        Invalid(
+            """
+                import httpx
+                import restate
+
+                svc = restate.Service("Fetcher")
                 client = httpx.AsyncClient()
 
 

@@ -117,6 +117,44 @@ class DurableFutureNotAwaited(Rule):
                 svc = restate.Service("Reminders")
 
 
+                def send_email(user: str) -> str:
+                    return f"reminder sent to {user}"
+
+
+                @svc.handler()
+                async def remind(ctx: restate.Context, user: str) -> None:
+                    ctx.sleep(timedelta(minutes=5))
+                    ctx.run_typed("email", send_email, restate.RunOptions(), user)
+            """,
+            ((14, 5), (15, 5)),
+            fixed="""
+                from datetime import timedelta
+
+                import restate
+
+                svc = restate.Service("Reminders")
+
+
+                def send_email(user: str) -> str:
+                    return f"reminder sent to {user}"
+
+
+                @svc.handler()
+                async def remind(ctx: restate.Context, user: str) -> None:
+                    await ctx.sleep(timedelta(minutes=5))
+                    await ctx.run_typed("email", send_email, restate.RunOptions(), user)
+            """,
+            doc=True,
+        ),
+        Invalid(
+            """
+                from datetime import timedelta
+
+                import restate
+
+                svc = restate.Service("Reminders")
+
+
                 @svc.handler()
                 async def remind(ctx: restate.Context, user: str) -> None:
                     ctx.run_typed("email", lambda: user)

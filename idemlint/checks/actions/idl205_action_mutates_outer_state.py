@@ -90,8 +90,49 @@ class ActionMutatesOuterState(Rule):
             async def order(ctx: restate.Context, sku: str) -> None:
                 await ctx.run_typed("save", lambda: db.add(sku))
         """, note="a client's method is the side effect the action journals"),
+        Valid(
+            """
+                import restate
+
+                svc = restate.Service("Orders")
+
+
+                def fetch_count(order_id: str) -> int:
+                    return len(order_id)
+
+
+                @svc.handler()
+                async def count(ctx: restate.Context, order_ids: list[str]) -> list[int]:
+                    results = []
+                    for order_id in order_ids:
+                        results.append(await ctx.run_typed("count", fetch_count, restate.RunOptions(), order_id))
+                    return results
+            """,
+            doc=True,
+        ),
     ]
     INVALID = [
+        Invalid(
+            """
+                import restate
+
+                svc = restate.Service("Orders")
+
+
+                def fetch_count(order_id: str) -> int:
+                    return len(order_id)
+
+
+                @svc.handler()
+                async def count(ctx: restate.Context, order_ids: list[str]) -> list[int]:
+                    results = []
+                    for order_id in order_ids:
+                        await ctx.run_typed("count", lambda: results.append(fetch_count(order_id)))
+                    return results
+            """,
+            ((14, 46),),
+            doc=True,
+        ),
         Invalid(
             """
                 import restate

@@ -121,6 +121,7 @@ class RunOptionsMisconfigured(Rule):
                     )
                     return a + b
             """,
+            doc=True,
         ),
         Invalid(
             """

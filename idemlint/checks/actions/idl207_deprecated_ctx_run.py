@@ -114,6 +114,7 @@ class DeprecatedCtxRun(Rule):
                     c = await ctx.run_typed("plain", lambda: a + b)
                     return c
             """,
+            doc=True,
         ),
         Invalid(
             """
