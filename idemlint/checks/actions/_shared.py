@@ -270,6 +270,16 @@ def parameter_value(binding: Binding, frame: Frame) -> tuple[ast.AST, Frame | No
     return None
 
 
+def local_value(binding: Binding, frame: Frame) -> tuple[ast.AST, Frame | None] | None:
+    """What a name bound inside the frame's function stands for: a parameter's argument (or
+    default), or the name/attribute an alias assignment copies; None when neither."""
+    if binding.kind is Kind.PARAM:
+        return parameter_value(binding, frame)
+    if binding.kind is Kind.ASSIGN and isinstance(binding.value, (ast.Name, ast.Attribute)):
+        return binding.value, frame
+    return None
+
+
 def outer_context(
     module: ModuleAnalysis, expr: ast.AST | None, frame: Frame | None, depth: int = 0
 ) -> bool:

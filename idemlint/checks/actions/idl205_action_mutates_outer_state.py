@@ -11,7 +11,7 @@ from ...diagnostics import Finding
 from ...registry import Invalid, Rule, Valid
 from ...scopes import Kind, Scope, scope_of
 from ...syntax import assigned_targets, inside, root_name, walk_body
-from ._shared import Frame, action_label, actions_with_frames, outer_context, parameter_value
+from ._shared import Frame, action_label, actions_with_frames, local_value, outer_context
 
 
 class ActionMutatesOuterState(Rule):
@@ -252,12 +252,8 @@ def _origin_outer(
         return None
     if frame is None or not inside(binding.scope, frame.func):
         return name
-    if binding.kind is Kind.PARAM:
-        value = parameter_value(binding, frame)
-        return _origin_outer(module, value[0], value[1], depth + 1) if value else None
-    if binding.kind is Kind.ASSIGN and isinstance(binding.value, (ast.Name, ast.Attribute)):
-        return _origin_outer(module, binding.value, frame, depth + 1)
-    return None
+    value = local_value(binding, frame)
+    return _origin_outer(module, value[0], value[1], depth + 1) if value else None
 
 
 def _container_origin(
@@ -270,13 +266,9 @@ def _container_origin(
         return _container_origin(module, expr.value, frame, depth + 1)
     if isinstance(expr, ast.Name) and frame is not None:
         binding = module.resolver.binding(expr)
-        if binding is not None and inside(binding.scope, frame.func):
-            if binding.kind is Kind.PARAM:
-                value = parameter_value(binding, frame)
-                if value is not None:
-                    return _container_origin(module, value[0], value[1], depth + 1)
-            if binding.kind is Kind.ASSIGN and isinstance(binding.value, (ast.Name, ast.Attribute)):
-                return _container_origin(module, binding.value, frame, depth + 1)
+        value = local_value(binding, frame) if binding and inside(binding.scope, frame.func) else None
+        if value is not None:
+            return _container_origin(module, value[0], value[1], depth + 1)
     return is_container_expr(module, expr)
 
 

@@ -267,12 +267,7 @@ def _optional_annotation(module: ModuleAnalysis, annotation: ast.expr | None) ->
     if annotation is None:
         return False
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        try:
-            parsed = ast.parse(annotation.value, mode="eval").body
-        except SyntaxError:
-            return True
-        text = ast.dump(parsed)
-        return "Optional" in text or "None" in text
+        return _string_may_be_optional(annotation.value)
     if isinstance(annotation, ast.BinOp):
         return any(
             isinstance(side, ast.Constant) and side.value is None
@@ -288,3 +283,12 @@ def _optional_annotation(module: ModuleAnalysis, annotation: ast.expr | None) ->
             elts = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
             return any(isinstance(e, ast.Constant) and e.value is None for e in elts)
     return False
+
+
+def _string_may_be_optional(text: str) -> bool:
+    """A string annotation that mentions ``Optional`` or ``None`` (or cannot be parsed)."""
+    try:
+        dumped = ast.dump(ast.parse(text, mode="eval").body)
+    except SyntaxError:
+        return True
+    return "Optional" in dumped or "None" in dumped
