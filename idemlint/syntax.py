@@ -3,7 +3,133 @@ arguments of a call, walking a function body, positions, literal values."""
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator
+
+from .scopes import FUNCTION_NODES, FunctionNode, Scope, children, own_scope, parent, scope_of
+
 # == moved from checks/action_support.py (actions family) ==
+
+
+def inside(scope: Scope | None, func: ast.AST) -> bool:
+    """Whether ``scope`` is the scope ``func`` opens, or one nested in it."""
+    target = own_scope(func)
+    if target is None:
+        return False
+    while scope is not None:
+        if scope is target:
+            return True
+        scope = scope.parent
+    return False
+
+
+def walk_body(func: FunctionNode, nested: bool = True) -> Iterator[ast.AST]:
+    """Nodes of a function body; with ``nested=False`` the bodies of inner functions are
+    skipped (the inner function nodes themselves, their defaults and decorators are kept)."""
+    stack: list[ast.AST] = [func.body] if isinstance(func, ast.Lambda) else list(func.body)
+    stack.reverse()
+    while stack:
+        node = stack.pop()
+        yield node
+        if not nested and isinstance(node, (*FUNCTION_NODES, ast.ClassDef)):
+            if isinstance(node, FUNCTION_NODES):
+                stack.extend(d for d in (*node.args.defaults, *node.args.kw_defaults) if d)
+            if not isinstance(node, ast.Lambda):
+                stack.extend(node.decorator_list)
+            continue
+        stack.extend(reversed(children(node)))
+
+
+def positional_params(func: FunctionNode) -> list[ast.arg]:
+    return [*func.args.posonlyargs, *func.args.args]
+
+
+def param_default(func: FunctionNode, arg: ast.arg) -> ast.expr | None:
+    """The default value of a parameter, if it has one."""
+    args = func.args
+    positional = positional_params(func)
+    if arg in positional:
+        index = positional.index(arg) - (len(positional) - len(args.defaults))
+        return args.defaults[index] if index >= 0 else None
+    if arg in args.kwonlyargs:
+        return args.kw_defaults[args.kwonlyargs.index(arg)]
+    return None
+
+
+def is_method(func: ast.AST) -> bool:
+    """A function defined in a class body that receives the instance first."""
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    if not scope_of(func).is_class:
+        return False
+    for decorator in func.decorator_list:
+        if isinstance(decorator, ast.Name) and decorator.id in ("staticmethod", "classmethod"):
+            return False
+    return True
+
+
+def root_name(expr: ast.AST) -> ast.Name | None:
+    """``a`` for ``a``, ``a.b.c``, ``a[1].b``; ``None`` for anything else."""
+    while isinstance(expr, (ast.Attribute, ast.Subscript)):
+        expr = expr.value
+    return expr if isinstance(expr, ast.Name) else None
+
+
+def is_simple(expr: ast.AST) -> bool:
+    """An argument whose evaluation has no side effect and cannot raise surprisingly."""
+    if isinstance(expr, (ast.Name, ast.Constant)):
+        return True
+    if isinstance(expr, ast.Attribute):
+        return is_simple(expr.value)
+    if isinstance(expr, ast.Subscript):
+        return is_simple(expr.value) and is_simple(expr.slice)
+    if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
+        return all(is_simple(e) for e in expr.elts)
+    if isinstance(expr, ast.Dict):
+        return all(k is None or is_simple(k) for k in expr.keys) and all(
+            is_simple(v) for v in expr.values
+        )
+    if isinstance(expr, ast.keyword):
+        return is_simple(expr.value)
+    if isinstance(expr, ast.UnaryOp):
+        return is_simple(expr.operand)
+    return False
+
+
+def plain_call(call: ast.Call) -> bool:
+    """No ``*args`` / ``**kwargs`` in the call."""
+    return not any(isinstance(a, ast.Starred) for a in call.args) and all(
+        k.arg is not None for k in call.keywords
+    )
+
+
+def ancestors_within(node: ast.AST, stop: ast.AST) -> Iterator[ast.AST]:
+    """The parents of ``node`` up to (not including) ``stop``."""
+    current = parent(node)
+    while current is not None and current is not stop:
+        yield current
+        current = parent(current)
+
+
+def assigned_targets(node: ast.AST) -> list[ast.expr]:
+    """The names, attributes and subscripts a statement assigns or deletes (unpacked)."""
+    if isinstance(node, (ast.Assign, ast.Delete)):
+        raw = list(node.targets)
+    elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        raw = [node.target] if not (isinstance(node, ast.AnnAssign) and node.value is None) else []
+    else:
+        return []
+    out: list[ast.expr] = []
+    while raw:
+        target = raw.pop(0)
+        if isinstance(target, (ast.Tuple, ast.List)):
+            raw.extend(target.elts)
+        elif isinstance(target, ast.Starred):
+            raw.append(target.value)
+        else:
+            out.append(target)
+    return out
+
 
 
 # == moved from checks/ingress_support.py (ingress/keys family) ==
