@@ -94,7 +94,7 @@ def test_the_rules_read_their_sdk_names_from_the_profile() -> None:
         ("IDL207", 14, 15), ("IDL206", 15, 53), ("IDL206", 15, 80),
     ]
     kb = settings.kb
-    bare = replace(kb, framework=replace(kb.framework, tables={}))
+    bare = replace(kb, frameworks={**kb.frameworks, kb.default_framework: replace(kb.framework, tables={})})
     object.__setattr__(settings, "_kb", bare)
     assert _lint(DEPRECATED_AND_KEYWORD_OPTIONS, settings) == []
 
@@ -184,6 +184,6 @@ def test_the_view_is_read_once_per_knowledge_base() -> None:
     assert tables(analysis(settings)) is first
     other = settings_for()
     kb = other.kb
-    object.__setattr__(other, "_kb", replace(kb, framework=replace(kb.framework, tables={})))
+    object.__setattr__(other, "_kb", replace(kb, frameworks={**kb.frameworks, kb.default_framework: replace(kb.framework, tables={})}))
     assert tables(analysis(other)) == ActionTables()
     assert tables(analysis(settings)) is first
