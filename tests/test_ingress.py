@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from idemlint.analysis import ModuleAnalysis
-from idemlint.checks.ingress_support import classify_header
+from idemlint.checks.ingress._headers import classify_header
 from idemlint.diagnostics import Finding
 from idemlint.source import SourceFile
 from idemlint.testing import fix_code, lint_code, settings_for
@@ -516,8 +516,8 @@ def test_raw_http_in_handler_code_is_left_to_idl104_inside_an_action_it_is_check
         """
     assert spots(code, "IDL401") == [("IDL401", 10), ("IDL401", 12)]
     found = lint(code, "IDL401")
-    assert "journaled action" in found[0].message
-    assert "replay of this handler code" in found[1].message
+    assert "journaled action" in found[0].detail
+    assert "replay of this handler code" in found[1].detail
     both = lint(code, "IDL401", "IDL104")
     assert ("IDL104", 9) in [(f.code, f.line) for f in both]
 
