@@ -236,7 +236,8 @@ def _http_ingress(
     harness: bool,
     info: Headers,
 ) -> IngressCall:
-    path = "/" + "/".join(_show(s) for s in target.segments) + ("/send" if target.send else "")
+    send = "/" + ingress_tables(module.kb).send_segment if target.send else ""
+    path = "/" + "/".join(_show(s) for s in target.segments) + send
     return IngressCall(
         call=call,
         kind="http",

@@ -29,7 +29,7 @@ def classify_header(module: ModuleAnalysis, name: str) -> HeaderClass | None:
     normal = re.sub(r"[\s_.]+", "-", lowered.strip())
     if "idempot" in normal or "idemp" in normal.split("-")[0]:
         return "near"
-    core = normal.removeprefix("x-").removeprefix("restate-")
+    core = normal.removeprefix("x-").removeprefix(module.kb.framework.package + "-")
     if difflib.SequenceMatcher(None, core, expected).ratio() >= 0.85:
         return "near"
     return None

@@ -79,6 +79,8 @@ class IngressTables:
     workflow_methods: frozenset[str]
     generic_methods: frozenset[str]
     workflow_main: str
+    default_port: int
+    send_segment: str
     not_invocations: frozenset[str]
     url_words: tuple[str, ...]
     not_url_words: tuple[str, ...]
@@ -132,6 +134,8 @@ def _build(raw: Mapping[str, Any]) -> IngressTables:
         workflow_methods=strings(access, "workflow_methods", ".access"),
         generic_methods=strings(access, "generic_methods", ".access"),
         workflow_main=get(access, "workflow_main", str, ".access"),
+        default_port=get(access, "default_port", int, ".access"),
+        send_segment=get(access, "send_segment", str, ".access"),
         not_invocations=strings(access, "not_invocations", ".access"),
         url_words=tuple(get(access, "url_words", list, ".access")),
         not_url_words=tuple(get(access, "not_url_words", list, ".access")),

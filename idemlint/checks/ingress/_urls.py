@@ -248,6 +248,7 @@ def ingress_target(module: ModuleAnalysis, url: str | None) -> Target | None:
     """The invocation an absolute URL (rendered) addresses, if it is one on the ingress."""
     if url is None or not url:
         return None
+    tables = ingress_tables(module.kb)
     harness = False
     evidence = True
     if url[0] in (INGRESS, HARNESS):
@@ -261,8 +262,8 @@ def ingress_target(module: ModuleAnalysis, url: str | None) -> Target | None:
         configured = _configured_base(module, url)
         if configured is not None:
             rest = url[configured:]
-        elif match.group(2).endswith(":8080"):
-            evidence = False  # any host on port 8080: needs a Restate-looking path or file
+        elif match.group(2).endswith(f":{tables.default_port}"):
+            evidence = False  # any host on the default port: needs a Restate-looking path or file
         else:
             return None
     if any(c in rest for c in (INGRESS, HARNESS)):
@@ -270,9 +271,9 @@ def ingress_target(module: ModuleAnalysis, url: str | None) -> Target | None:
     path = re.split(r"[?#]", rest, maxsplit=1)[0]
     segments = [s for s in path.split("/") if s]
     send = False
-    if len(segments) >= 3 and segments[-1] == "send":
+    if len(segments) >= 3 and segments[-1] == tables.send_segment:
         segments, send = segments[:-1], True
-    if len(segments) not in (2, 3) or segments[0].lower() in ingress_tables(module.kb).not_invocations:
+    if len(segments) not in (2, 3) or segments[0].lower() in tables.not_invocations:
         return None
     weak = not evidence and not send and not _looks_like_the_ingress(module, segments[0])
     return Target(harness, tuple(segments), send, weak)
@@ -291,8 +292,8 @@ def _looks_like_the_ingress(module: ModuleAnalysis, service: str) -> bool:
     """A port-8080 URL counts as the ingress in a file that mentions Restate, or when the path
     starts with a service-like name: Restate services are named like classes (``Greeter``,
     ``productService``, ``my.pkg.Greeter``), REST paths mostly are not (``api``, ``orders``)."""
-    cached = module.memo.get("mentions_restate")
+    cached = module.memo.get("mentions_framework")
     if cached is None:
         package = module.kb.framework.package
-        cached = module.memo["mentions_restate"] = package in module.source.text.lower()
+        cached = module.memo["mentions_framework"] = package in module.source.text.lower()
     return bool(cached) or any(c.isupper() for c in service) or "." in service

@@ -508,7 +508,7 @@ class IngressCallWithoutIdempotencyKey(IngressRule):
                     continue  # not journaled at all: IDL104 first
             if ic.kind == "sdk":
                 key = module.kb.framework.ingress_key_argument
-                message = f"{ic.what} calls into Restate without `{key}`"
+                message = f"{ic.what} into Restate without `{key}`"
                 detail = (
                     f"{retry_phrase(ic.region)} runs the handler again; pass a key that is the "
                     "same on every retry of this request"
@@ -517,7 +517,7 @@ class IngressCallWithoutIdempotencyKey(IngressRule):
                     detail += " (or call through the context, `ctx.service_call(...)`: journaled)"
             else:
                 header = module.kb.framework.ingress_key_header
-                message = f"{ic.what} on the Restate ingress without an `{header}` header"
+                message = f"{ic.what} to the ingress without an `{header}` header"
                 detail = (
                     f"{retry_phrase(ic.region)} runs the handler again; send a key that is the "
                     "same on every retry of this request"

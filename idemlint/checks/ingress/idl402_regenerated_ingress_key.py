@@ -213,7 +213,7 @@ class RegeneratedIngressKey(IngressRule):
                     yield module.finding(
                         self,
                         ic.key,
-                        f"the idempotency key of {ic.what} comes from `{fresh.spelled}`{via}",
+                        f"idempotency key of {ic.what} comes from `{fresh.spelled}`{via}",
                         detail="a new value for every call: a retry sends a different key and "
                         "Restate runs the handler again; derive it from the request (an order id) "
                         "or create it once, before the retry loop, and reuse it",
@@ -225,7 +225,7 @@ class RegeneratedIngressKey(IngressRule):
                     yield module.finding(
                         self,
                         node,
-                        f"the workflow id of {ic.what} comes from `{fresh.spelled}`",
+                        f"workflow id of {ic.what} comes from `{fresh.spelled}`",
                         detail="a new value for every call: a retry submits a new workflow "
                         "instead of reaching the first one; use an id of the business entity "
                         "(the email, the order id)",
