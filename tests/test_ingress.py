@@ -813,3 +813,23 @@ async def place(ctx: restate.ObjectContext, order: dict) -> str:
 def test_correct_code_has_no_findings(code: str) -> None:
     settings = settings_for({"select": ["IDL3", "IDL4"]})
     assert [(f.code, f.line, f.message) for f in lint_code(code, settings)] == []
+
+
+# -- the SDK tables ----------------------------------------------------------------------------
+def test_sdk_tables_are_read_from_the_framework_profile() -> None:
+    from dataclasses import replace
+
+    from idemlint.checks.ingress._shared import ingress_tables
+    from idemlint.knowledge import KnowledgeError, bundled
+
+    kb = bundled()
+    tables = ingress_tables(kb)
+    assert ingress_tables(kb) is tables  # built once per profile
+    assert (tables.key_index["service_call"], tables.scoped_key_index["service_call"]) == (2, 3)
+    assert tables.object_key_index["generic_send"] == 3
+    assert tables.explicit_recovery == "restate._preview.explicit_recovery"
+    assert tables.http.functions["requests.post"] == ("requests", "post")
+    raw = {k: v for k, v in kb.framework.table("ingress").items() if k != "key_index"}
+    broken = replace(kb, framework=replace(kb.framework, tables={"ingress": raw}))
+    with pytest.raises(KnowledgeError, match=r"tables\.ingress\.key_index: expected a dict"):
+        ingress_tables(broken)
