@@ -818,6 +818,7 @@ def test_correct_code_has_no_findings(code: str) -> None:
 # -- the SDK tables ----------------------------------------------------------------------------
 def test_sdk_tables_are_read_from_the_framework_profile() -> None:
     from dataclasses import replace
+    from types import SimpleNamespace
 
     from idemlint.checks.ingress._shared import ingress_tables
     from idemlint.knowledge import KnowledgeError, bundled
@@ -830,6 +831,6 @@ def test_sdk_tables_are_read_from_the_framework_profile() -> None:
     assert tables.explicit_recovery == "restate._preview.explicit_recovery"
     assert tables.http.functions["requests.post"] == ("requests", "post")
     raw = {k: v for k, v in kb.framework.table("ingress").items() if k != "key_index"}
-    broken = replace(kb, framework=replace(kb.framework, tables={"ingress": raw}))
+    broken = SimpleNamespace(framework=replace(kb.framework, tables={"ingress": raw}))
     with pytest.raises(KnowledgeError, match=r"tables\.ingress\.key_index: expected a dict"):
-        ingress_tables(broken)
+        ingress_tables(broken)  # type: ignore[arg-type]
