@@ -5,21 +5,26 @@ regenerated on every evaluation. Framework knowledge comes from the knowledge ba
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from .analysis import ModuleAnalysis
+from .model import Handler
 from .scopes import (
+    FUNCTION_NODES,
     Binding,
     FunctionNode,
     Kind,
     Scope,
+    children,
     lookup,
     own_scope,
     parent,
     position,
     scope_of,
 )
-from .syntax import ancestors_within, inside, walk_body
+from .source import SourceFile
+from .syntax import ancestors_within, scope_within, string_value, walk_body
 
 # == moved from checks/action_support.py (actions family) ==
 
@@ -358,7 +363,7 @@ class Consumption:
         where = position(store)
         rebound = None if in_loop else rebound_at(store, name)
         for load in self.loads.get(name, ()):
-            if not inside(scope_of(load), scope.node):
+            if not scope_within(scope_of(load), scope.node):
                 continue
             binding = lookup(scope_of(load), name)
             if binding is None or binding.scope is not scope:
@@ -404,6 +409,140 @@ def rebound_at(store: ast.AST, name: str) -> tuple[int, int] | None:
 
 
 # == moved from checks/ingress_support.py (ingress/keys family) ==
+def uses_of(module: ModuleAnalysis, binding: Binding, within: ast.AST) -> list[ast.Name]:
+    """Loads of the name that resolve to ``binding`` inside ``within``."""
+    out = []
+    for node in ast.walk(within):
+        if (
+            isinstance(node, ast.Name)
+            and node.id == binding.name
+            and isinstance(node.ctx, ast.Load)
+            and module.resolver.binding(node) is binding
+        ):
+            out.append(node)
+    return out
+
+
+@dataclass(frozen=True)
+class Fresh:
+    """A value that differs on every evaluation: a clock/random/uuid read."""
+
+    node: ast.Call
+    spelled: str
+    context: bool  # ctx.uuid()/ctx.random(): deterministic per invocation, not across them
+    via: Binding | None = None  # the variable it reached the key through
+
+
+# Codes of the knowledge base's categories whose calls return a new value every time.
+FRESH_CODES = frozenset({"IDL101", "IDL102", "IDL103"})
+# The context's own seeded generators: the same on every retry of one invocation.
+_CONTEXT_GENERATORS = frozenset({"uuid", "random"})
+_GRANULAR_FORMATS = re.compile(r"%[HIMSfsTXcpzZ]")
+
+
+def _date_granular(call: ast.Call, qualname: str) -> bool:
+    """A clock read reduced to a day (``date.today()``, ``now().date()``, ``strftime("%Y-%m-%d")``)."""
+    if qualname == "datetime.date.today":
+        return True
+    up = parent(call)
+    if isinstance(up, ast.Attribute) and up.value is call:
+        outer = parent(up)
+        if up.attr == "date" and isinstance(outer, ast.Call):
+            return True
+        if up.attr == "strftime" and isinstance(outer, ast.Call) and outer.args:
+            fmt = string_value(outer.args[0])
+            return fmt is not None and not _GRANULAR_FORMATS.search(fmt)
+    return False
+
+
+def fresh_values(
+    module: ModuleAnalysis, expr: ast.AST, follow: bool = True, depth: int = 0
+) -> list[Fresh]:
+    """Clock/random/uuid reads the value of ``expr`` is computed from.
+
+    Names bound by an assignment inside a function are followed (``key = uuid4()``);
+    journaled actions (``await ctx.run_typed(...)``) stop the search: their result is recorded.
+    """
+    out: list[Fresh] = []
+    if depth > 4:
+        return out
+    model = module.model
+    stack: list[ast.AST] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (*FUNCTION_NODES, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Call):
+            if model.action_call(node) is not None:
+                continue
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _CONTEXT_GENERATORS \
+                    and model.is_context(func.value):
+                out.append(Fresh(node, module.text(node.func) + "()", True))
+                continue
+            qualname = module.resolver.qualname(func)
+            if qualname is not None:
+                entry = module.kb.lookup(qualname)
+                if (
+                    entry is not None
+                    and entry.code in FRESH_CODES
+                    and not (entry.when == "no-args" and (node.args or node.keywords))
+                    and not _date_granular(node, qualname)
+                ):
+                    out.append(Fresh(node, " ".join(module.text(func).split()) + "()", False))
+                    continue
+        elif follow and isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            binding = module.resolver.binding(node)
+            if (
+                binding is not None
+                and binding.kind is Kind.ASSIGN
+                and binding.value is not None
+                and binding.scope.is_function
+            ):
+                for found in fresh_values(module, binding.value, True, depth + 1):
+                    out.append(replace(found, via=found.via or binding))
+            continue
+        stack.extend(children(node))
+    out.sort(key=lambda f: (f.node.lineno, f.node.col_offset))
+    return out
+
+
+def target_handler(module: ModuleAnalysis, expr: ast.AST | None) -> Handler | None:
+    """The handler a call's first argument (``tpe``) names, in this module or the tree."""
+    if expr is None:
+        return None
+    definition = module.resolver.definition(expr)
+    if definition is not None:
+        return module.model.handler_of(definition)
+    qualname = module.resolver.qualname(expr)
+    if qualname is None or module.project is None:
+        return None
+    return _find_handler(module, qualname)
+
+
+def _find_handler(module: ModuleAnalysis, dotted: str) -> Handler | None:
+    """A handler defined at module level in another module of the linted tree."""
+    project = module.project
+    assert project is not None
+    name, _, attribute = dotted.rpartition(".")
+    if not name:
+        return None
+    path = project.find(name, near=module.file_path)
+    if path is None or (module.file_path is not None and path == module.file_path.resolve()):
+        return None
+    settings = module.settings
+
+    def build(source: SourceFile, tree: ast.Module) -> object:
+        return ModuleAnalysis(source, tree, settings, project, path)
+
+    other = project.summary(path, build)
+    if not isinstance(other, ModuleAnalysis):
+        return None
+    bindings = other.scope.bindings.get(attribute)
+    if not bindings or bindings[-1].kind is not Kind.DEF:
+        return None
+    return other.model.handler_of(bindings[-1].node)
+
 
 
 # == moved from checks/replacements.py / handler_calls.py (nondeterminism family) ==

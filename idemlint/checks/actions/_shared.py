@@ -19,7 +19,7 @@ from ...fixes.context import FixContext
 from ...knowledge import Framework, KnowledgeError
 from ...model import Action, HandlerModel
 from ...scopes import FUNCTION_NODES, Binding, FunctionNode, Kind
-from ...syntax import inside, is_method, param_default, positional_params
+from ...syntax import is_method, param_default, positional_params, scope_within
 
 # -- the SDK tables: `[tables.actions]` of the framework profile ----------------------------------
 
@@ -293,7 +293,7 @@ def outer_context(
         binding = model.resolver.binding(expr)
         if binding is None:
             return False
-        if not inside(binding.scope, frame.func):
+        if not scope_within(binding.scope, frame.func):
             return model.is_context(expr)
         if binding.kind is Kind.PARAM:
             value = parameter_value(binding, frame)
@@ -312,7 +312,7 @@ def outer_context(
             if (
                 base is not None
                 and base.kind is Kind.PARAM
-                and inside(base.scope, frame.func)
+                and scope_within(base.scope, frame.func)
                 and model.resolver.self_attribute(expr) is None
             ):
                 return False

@@ -9,7 +9,7 @@ from ...analysis import ModuleAnalysis
 from ...diagnostics import Finding
 from ...registry import Invalid, Rule, Valid
 from ...scopes import FUNCTION_NODES, scope_of
-from ...syntax import inside, walk_body
+from ...syntax import scope_within, walk_body
 from ._shared import Frame, action_label, actions_with_frames, call_frame, outer_context, tables
 
 
@@ -386,7 +386,7 @@ def _helper_use(
         return None
     model = module.model
     func = module.resolver.definition(call.func)
-    if not isinstance(func, FUNCTION_NODES) or inside(scope_of(func), caller.func):
+    if not isinstance(func, FUNCTION_NODES) or scope_within(scope_of(func), caller.func):
         return None
     if id(func) in seen:
         return None

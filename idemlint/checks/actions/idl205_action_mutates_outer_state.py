@@ -10,7 +10,7 @@ from ...dataflow import MUTATORS, is_container_expr
 from ...diagnostics import Finding
 from ...registry import Invalid, Rule, Valid
 from ...scopes import Kind, Scope, scope_of
-from ...syntax import assigned_targets, inside, root_name, walk_body
+from ...syntax import assigned_targets, root_name, scope_within, walk_body
 from ._shared import Frame, action_label, actions_with_frames, local_value, outer_context
 
 
@@ -250,7 +250,7 @@ def _origin_outer(
     binding = module.resolver.binding(name)
     if binding is None or binding.kind is Kind.IMPORT:
         return None
-    if frame is None or not inside(binding.scope, frame.func):
+    if frame is None or not scope_within(binding.scope, frame.func):
         return name
     value = local_value(binding, frame)
     return _origin_outer(module, value[0], value[1], depth + 1) if value else None
@@ -266,7 +266,7 @@ def _container_origin(
         return _container_origin(module, expr.value, frame, depth + 1)
     if isinstance(expr, ast.Name) and frame is not None:
         binding = module.resolver.binding(expr)
-        value = local_value(binding, frame) if binding and inside(binding.scope, frame.func) else None
+        value = local_value(binding, frame) if binding and scope_within(binding.scope, frame.func) else None
         if value is not None:
             return _container_origin(module, value[0], value[1], depth + 1)
     return is_container_expr(module, expr)
@@ -281,6 +281,6 @@ def _nonlocal_outside(name: str, scope: Scope, frame: Frame) -> bool:
     current = scope.parent
     while current is not None:
         if current.is_function and name in current.bindings and name not in current.declared_nonlocal:
-            return not inside(current, frame.func)
+            return not scope_within(current, frame.func)
         current = current.parent
     return True
