@@ -58,7 +58,7 @@ def test_idl501_suspension_reached_in_several_ways() -> None:
             return "ok"
     """, "IDL501")
     assert where(found) == [("IDL501", 22, 5), ("IDL501", 30, 5), ("IDL501", 42, 5)]
-    assert "line 21" in found[0].message
+    assert "line 21" in found[0].detail
 
 
 def test_idl501_bare_except_fix_keeps_the_rest_of_the_line() -> None:
@@ -156,7 +156,7 @@ def test_idl503_caches_and_chains() -> None:
             Tracker().track(item)
     """, "IDL503")
     assert where(found) == [("IDL503", 16, 5), ("IDL503", 26, 9)]
-    assert "reached from handler `h` via `count()`" in found[0].message
+    assert "reached from handler `h` via `count()`" in found[0].detail
 
 
 def test_idl504_is_opt_in() -> None:
