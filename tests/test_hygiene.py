@@ -222,3 +222,37 @@ def test_idl504_module_installing_the_restate_filter() -> None:
             print("not filtered")
     """, "IDL504")
     assert where(found) == [("IDL504", 13, 5)]
+
+
+def _with_tables(settings, **tables):  # type: ignore[no-untyped-def]
+    """``settings`` whose framework profile has ``tables`` as its ``[tables.*]``."""
+    from dataclasses import replace
+
+    kb = settings.kb
+    framework = replace(kb.framework, tables={**kb.framework.tables, **tables})
+    return replace(settings, _kb=replace(kb, framework=framework))
+
+
+def test_idl504_fix_follows_the_profile_table() -> None:
+    """The replay-aware logger factory comes from `[tables.hygiene]`, not from the code."""
+    code = src("""
+        import logging
+
+        import restate
+
+        svc = restate.Service("P")
+        logger = logging.getLogger(__name__)
+
+
+        @svc.handler()
+        async def h(ctx: restate.Context) -> None:
+            logger.info("x")
+    """)
+    settings = settings_for({"select": ["IDL504"]})
+    table = dict(settings.kb.framework.table("hygiene"))
+    other = _with_tables(settings, hygiene={**table, "replay_logger": "mylogs.replay_logger"})
+    fixed = fix_code(code, other, codes={"IDL504"})
+    assert "from mylogs import replay_logger\n" in fixed
+    assert "logger = replay_logger(__name__)\n" in fixed
+    (finding,) = lint_code(code, _with_tables(settings, hygiene={}))
+    assert (finding.line, finding.column, finding.fix) == (11, 5, None)
