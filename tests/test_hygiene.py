@@ -3,8 +3,12 @@ modules of the tree, opt-in behaviour of IDL504."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from idemlint.config import Settings
 from idemlint.testing import fix_code, lint_code, settings_for
 
 from .test_actions import lint, lint_tree, src, where
@@ -224,13 +228,12 @@ def test_idl504_module_installing_the_restate_filter() -> None:
     assert where(found) == [("IDL504", 13, 5)]
 
 
-def _with_tables(settings, **tables):  # type: ignore[no-untyped-def]
-    """``settings`` whose framework profile has ``tables`` as its ``[tables.*]``."""
-    from dataclasses import replace
-
+def with_tables(settings: Settings, **tables: Mapping[str, Any]) -> Settings:
+    """``settings`` whose default framework profile has ``tables`` among its ``[tables.*]``."""
     kb = settings.kb
     framework = replace(kb.framework, tables={**kb.framework.tables, **tables})
-    return replace(settings, _kb=replace(kb, framework=framework))
+    frameworks = {**kb.frameworks, kb.default_framework: framework}
+    return replace(settings, _kb=replace(kb, frameworks=frameworks))
 
 
 def test_idl504_fix_follows_the_profile_table() -> None:
@@ -250,9 +253,9 @@ def test_idl504_fix_follows_the_profile_table() -> None:
     """)
     settings = settings_for({"select": ["IDL504"]})
     table = dict(settings.kb.framework.table("hygiene"))
-    other = _with_tables(settings, hygiene={**table, "replay_logger": "mylogs.replay_logger"})
+    other = with_tables(settings, hygiene={**table, "replay_logger": "mylogs.replay_logger"})
     fixed = fix_code(code, other, codes={"IDL504"})
     assert "from mylogs import replay_logger\n" in fixed
     assert "logger = replay_logger(__name__)\n" in fixed
-    (finding,) = lint_code(code, _with_tables(settings, hygiene={}))
+    (finding,) = lint_code(code, with_tables(settings, hygiene={}))
     assert (finding.line, finding.column, finding.fix) == (11, 5, None)
