@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ...analysis import ModuleAnalysis
 from ...knowledge import Framework
 
 
@@ -36,9 +37,10 @@ class HygieneTables:
 _VIEWS: dict[int, tuple[Framework, HygieneTables]] = {}
 
 
-def hygiene_tables(framework: Framework) -> HygieneTables:
-    """The view of a profile, built once per loaded profile (the profile is kept alongside,
-    so its id cannot be reused by another)."""
+def hygiene_tables(module: ModuleAnalysis) -> HygieneTables:
+    """The view of the module's profile, built once per loaded profile (the profile is kept
+    alongside, so its id cannot be reused by another)."""
+    framework = module.kb.framework
     known = _VIEWS.get(id(framework))
     if known is None or known[0] is not framework:
         known = _VIEWS[id(framework)] = (framework, HygieneTables.read(framework.table("hygiene")))

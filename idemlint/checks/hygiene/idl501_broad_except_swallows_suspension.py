@@ -235,7 +235,7 @@ class BroadExceptSwallowsSuspension(Rule):
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
         suspension = _Suspension(module)
-        base_only = _PYTHON_BASE_ONLY | hygiene_tables(module.kb.framework).base_exception_names
+        base_only = _PYTHON_BASE_ONLY | hygiene_tables(module).base_exception_names
         for _, node in module.model.handler_nodes():
             if not isinstance(node, (ast.Try, ast.TryStar)):
                 continue

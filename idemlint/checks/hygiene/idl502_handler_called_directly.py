@@ -171,7 +171,7 @@ class HandlerCalledDirectly(Rule):
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
         model = module.model
-        call_methods = hygiene_tables(module.kb.framework).call_methods
+        call_methods = hygiene_tables(module).call_methods
         for _, node in model.handler_calls():
             found = callee(module, node.func)
             if found is None or isinstance(found.func, (ast.ClassDef, ast.Lambda)):

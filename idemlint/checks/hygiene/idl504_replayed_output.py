@@ -191,7 +191,7 @@ class ReplayedOutput(Rule):
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
         model = module.model
         resolver = module.resolver
-        tables = hygiene_tables(module.kb.framework)
+        tables = hygiene_tables(module)
         # A module mentioning the replay filter installs it itself.
         filtered = tables.replay_filter is not None and tables.replay_filter in module.source.text
         for _, node in model.handler_calls():
