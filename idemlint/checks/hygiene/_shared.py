@@ -43,5 +43,7 @@ def hygiene_tables(module: ModuleAnalysis) -> HygieneTables:
     framework = module.kb.framework
     known = _VIEWS.get(id(framework))
     if known is None or known[0] is not framework:
+        if len(_VIEWS) >= 32:  # profiles are few; a long test run makes many
+            _VIEWS.clear()
         known = _VIEWS[id(framework)] = (framework, HygieneTables.read(framework.table("hygiene")))
     return known[1]

@@ -87,6 +87,8 @@ def keys_tables(module: ModuleAnalysis) -> KeysTables:
     framework = module.kb.framework
     known = _VIEWS.get(id(framework))
     if known is None or known[0] is not framework:
+        if len(_VIEWS) >= 32:  # profiles are few; a long test run makes many
+            _VIEWS.clear()
         known = _VIEWS[id(framework)] = (framework, KeysTables.read(framework))
     return known[1]
 
