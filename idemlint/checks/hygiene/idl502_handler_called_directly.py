@@ -6,11 +6,11 @@ import ast
 from collections.abc import Iterable, Mapping
 
 from ...analysis import ModuleAnalysis
+from ...dataflow import callee
 from ...diagnostics import Finding
 from ...model import Handler
 from ...registry import Invalid, Rule, Valid
 from ...syntax import one_line
-from ..action_support import callee
 from ._shared import hygiene_tables
 
 

@@ -6,12 +6,12 @@ import ast
 from collections.abc import Iterable, Iterator
 
 from ...analysis import ModuleAnalysis
+from ...dataflow import MUTATORS, is_container_binding
 from ...diagnostics import Finding
 from ...model import Unit
 from ...registry import Invalid, Rule, Valid
 from ...scopes import FUNCTION_NODES, Binding, Kind, own_scope, parent, scope_of
 from ...syntax import one_line
-from ..action_support import MUTATORS, is_container_binding
 
 
 class HandlerMutatesModuleState(Rule):

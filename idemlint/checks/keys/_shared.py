@@ -17,23 +17,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ...analysis import ModuleAnalysis
+from ...dataflow import target_handler, uses_of
 from ...knowledge import Framework
 from ...model import Unit
 from ...scopes import Kind, parent
-from ...syntax import binding_created_by
-from ..ingress_support import (
-    KEY_INDEX,
-    SCOPED_KEY_INDEX,
+from ...syntax import (
     argument,
+    binding_created_by,
     inside,
     is_none,
     keyword,
     string_value,
-    target_handler,
     unwrap_str,
-    uses_of,
     walk_function,
 )
+from ..ingress._shared import ingress_tables
 
 # The role ``[service_wrappers]`` gives the wrapper that turns on explicit recovery.
 _EXPLICIT_RECOVERY_ROLE = "explicit-recovery"
@@ -133,12 +131,14 @@ def _collect(module: ModuleAnalysis) -> Iterable[KeyedCall]:
     methods = _calls_and_sends(module)
     name = module.kb.framework.ingress_key_argument
     scope_method = keys_tables(module).scope_method
+    signatures = ingress_tables(module.kb)  # where each call/send method takes its key
     for unit, node in module.model.handler_calls():
         method = context_method(module, node, methods)
         if method is None:
             continue
         assert isinstance(node.func, ast.Attribute)
-        table = SCOPED_KEY_INDEX if _scoped(module, node.func.value, scope_method) else KEY_INDEX
+        scoped = _scoped(module, node.func.value, scope_method)
+        table = signatures.scoped_key_index if scoped else signatures.key_index
         kw = keyword(node, name)
         value = kw.value if kw is not None else argument(node, table.get(method), name)
         if value is None or is_none(value):

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from ...analysis import ModuleAnalysis
 from ...diagnostics import Edit, Finding, Fix, Severity
 from ...fixes.context import FixContext
+from ...fixes.text import comment_in_the_way, remove_argument
 from ...registry import Invalid, Rule, Valid
-from ...syntax import one_line
-from ..ingress_support import call_items, comment_in_the_way, remove_argument
+from ...syntax import call_items, one_line
 from ._shared import KeyedCall, attach_reason, context_method, keyed_calls, keys_tables
 
 _STRICT = {"redundant-key-policy": "strict"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ...analysis import ModuleAnalysis
+from ...dataflow import Fresh, fresh_values
 from ...diagnostics import Finding
 from ...registry import Invalid, Rule, Valid
-from ..ingress_support import Fresh, fresh_values
 from ._shared import attached_by_key, explicit_recovery, handle_used, key_kept, keyed_calls
 
 
