@@ -1,0 +1,64 @@
+"""The replay cases: which rule, which engine, what harm the test observes. docs/proof.md is made from this.
+
+A test proves its case through ``outcome`` (see conftest.py), which asserts the harm without the
+fix and its absence with the fix; the table states what those assertions check, so it does not
+depend on timing or on a particular run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+CASES_DIR = Path(__file__).resolve().parent / "cases"
+
+PROVEN = "proven"
+NOT_OBSERVABLE = "not observable"
+PENDING = "rule pending"
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str
+    rule: str  # an idemlint code, or the shape a pending rule will flag
+    engine: str  # "Restate" or "Temporal"
+    source: str  # the invalid file, relative to cases/
+    line: int | None  # where idemlint reports ``rule`` in ``source`` (None: rule pending)
+    fix: str  # "auto" (idemlint --fix --unsafe-fixes) or the manual fix, relative to cases/
+    harm: str  # what the test observes without the fix
+    observed: str  # how
+    status: str = PROVEN
+    reason: str = ""  # why a claim is not observable
+
+    @property
+    def path(self) -> Path:
+        return CASES_DIR / self.source
+
+    @property
+    def fix_path(self) -> Path | None:
+        return None if self.fix == "auto" else CASES_DIR / self.fix
+
+
+RETURNED_VS_SENT = ("the handler returns a value other than the one its journaled step sent "
+                    "before the retry")
+SINK = "events counted by a local HTTP server"
+
+CASES: list[Case] = [
+    Case("IDL101", "IDL101", "Restate", "restate/idl101.py", 11, "auto",
+         "`time.time()` read again on the retry: " + RETURNED_VS_SENT, SINK),
+    Case("IDL102", "IDL102", "Restate", "restate/idl102.py", 11, "auto",
+         "`random.randint()` drawn again on the retry: " + RETURNED_VS_SENT, SINK),
+    Case("IDL103", "IDL103", "Restate", "restate/idl103.py", 11, "auto",
+         "`uuid.uuid4()` made again on the retry: " + RETURNED_VS_SENT, SINK),
+    Case("IDL104", "IDL104", "Restate", "restate/idl104.py", 11, "auto",
+         "the HTTP POST is sent twice for one invocation", SINK),
+    Case("IDL105", "IDL105", "Restate", "restate/idl105.py", 12, "auto",
+         "the INSERT runs twice for one invocation", "rows in a SQLite table"),
+    Case("IDL106", "IDL106", "Restate", "restate/idl106.py", 11, "auto",
+         "the subprocess runs twice for one invocation", "lines appended to a file"),
+    Case("IDL107", "IDL107", "Restate", "restate/idl107.py", 12, "auto",
+         "the in-memory sleep starts again from zero on the retry (the invocation takes at "
+         "least twice the sleep)", "wall time of the invocation (fix: less than twice the sleep)"),
+]
+
+BY_KEY = {case.key: case for case in CASES}
