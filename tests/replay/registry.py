@@ -62,3 +62,25 @@ CASES: list[Case] = [
 ]
 
 BY_KEY = {case.key: case for case in CASES}
+
+CASES += [
+    Case("IDL201", "IDL201", "Restate", "restate/idl201.py", 10, "manual/idl201.py",
+         "`ctx.uuid()` inside the action advances the seeded generator only when the action runs: "
+         "a later `ctx.uuid()` differs on the retry, so " + RETURNED_VS_SENT, SINK),
+    Case("IDL202", "IDL202", "Restate", "restate/idl202.py", 14, "auto",
+         "the charge runs in the handler on every attempt (counted at least twice) and the SDK "
+         "then fails to call its result: the invocation never completes",
+         SINK + "; `sys_invocation.last_failure`"),
+    Case("IDL203", "IDL203", "Restate", "restate/idl203.py", 14, "auto",
+         "the coroutine is never awaited (the request is never sent) and its result cannot be "
+         "journaled: the invocation fails and retries", SINK + "; `sys_invocation.last_failure`"),
+    Case("IDL204", "IDL204", "Restate", "restate/idl204.py", 9, "auto",
+         "the invocation completes and the action never ran", SINK),
+    Case("IDL205", "IDL205", "Restate", "restate/idl205.py", 10, "manual/idl205.py",
+         "on the retry the action is skipped and its `append` does not happen: the handler "
+         "returns an empty list", "the handler's response"),
+    Case("IDL206", "IDL206", "Restate", "restate/idl206.py", 14, "auto",
+         "`options=` is forwarded to the action: TypeError on every attempt, the action never "
+         "runs", SINK + "; `sys_invocation.last_failure`"),
+]
+BY_KEY = {case.key: case for case in CASES}

@@ -59,7 +59,7 @@ class RestateServer:
             "RESTATE_BOOTSTRAP_NUM_PARTITIONS": "1",
             "RESTATE_DEFAULT_NUM_PARTITIONS": "1",
             "RESTATE_ROCKSDB_TOTAL_MEMORY_SIZE": "64 MB",
-            "RESTATE_SHUTDOWN_TIMEOUT": "5s",
+            "RESTATE_SHUTDOWN_TIMEOUT": "2s",
             # a forced retry comes back fast; a case that retries forever is killed by its test
             "RESTATE_DEFAULT_RETRY_POLICY__INITIAL_INTERVAL": "100ms",
             "RESTATE_DEFAULT_RETRY_POLICY__MAX_INTERVAL": "1s",
@@ -111,7 +111,7 @@ class RestateServer:
         raise AssertionError(f"invocation {invocation_id} not {until} after {timeout} s: {row}")
 
     def stop(self) -> None:
-        self.process.stop()
+        self.process.stop(grace=3)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import FIXED_SUFFIX, RestateEnv
+from .conftest import FIXED_SUFFIX, RestateEnv, wait_for
 from .registry import BY_KEY
 
 pytestmark = pytest.mark.replay
@@ -25,7 +25,7 @@ def call_ok(restate: RestateEnv, service: str, body: Any, handler: str = "run") 
     return response.json() if response.content else None
 
 
-@pytest.mark.parametrize("key", ["IDL101", "IDL102", "IDL103"])
+@pytest.mark.parametrize("key", ["IDL101", "IDL102", "IDL103", "IDL201"])
 def test_value_drawn_again_on_retry(key: str, restate: RestateEnv,
                                     results: dict[str, dict[str, Any]]) -> None:
     outcome = restate.outcome(BY_KEY[key], results)
@@ -87,3 +87,85 @@ def test_idl107_sleep_restarts_on_retry(restate: RestateEnv, results: dict[str, 
         took[suffix or "invalid"] = round(time.monotonic() - start, 2)
     # two in-memory sleeps take at least 2 * sleep; the durable timer fired once, replay skips it
     outcome.harm(took["invalid"] >= 2 * sleep, took[FIXED_SUFFIX] >= 2 * sleep, seconds=took)
+
+
+def failing_forever(restate: RestateEnv, service: str, run: str, events: int) -> dict[str, Any]:
+    """Send an invocation that cannot complete; once it failed and ``events`` were counted, kill it."""
+    invocation = restate.send(f"{service}/run", run)
+    try:
+        row = restate.server.wait_invocation(invocation, "failure")
+        wait_for(lambda: len(restate.sink.events(run)) >= events, what=f"{events} events")
+        row = restate.server.invocation(invocation)
+    finally:
+        restate.server.kill(invocation)
+    return row
+
+
+def test_idl202_call_result_runs_outside_journal(restate: RestateEnv,
+                                                 results: dict[str, dict[str, Any]]) -> None:
+    outcome = restate.outcome(BY_KEY["IDL202"], results)
+    outcome.lint()
+    run = tag()
+    row = failing_forever(restate, "IDL202", run, events=2)
+    invalid = {"status": row["status"], "charges": len(restate.sink.events(run)),
+               "failure": row["last_failure"]}
+    assert "is not a callable object" in invalid["failure"]
+    run = tag()
+    fixed = {"response": call_ok(restate, "IDL202" + FIXED_SUFFIX, run),
+             "charges": len(restate.sink.events(run))}
+    outcome.harm(invalid["charges"] >= 2 and invalid["status"] != "completed",
+                 fixed != {"response": {"charged": run}, "charges": 1},
+                 invalid=invalid, fixed=fixed)
+
+
+def test_idl203_coroutine_never_awaited(restate: RestateEnv,
+                                        results: dict[str, dict[str, Any]]) -> None:
+    outcome = restate.outcome(BY_KEY["IDL203"], results)
+    outcome.lint()
+    run = tag()
+    row = failing_forever(restate, "IDL203", run, events=0)
+    invalid = {"status": row["status"], "requests": len(restate.sink.events(run)),
+               "failure": row["last_failure"]}
+    run = tag()
+    fixed = {"response": call_ok(restate, "IDL203" + FIXED_SUFFIX, run),
+             "requests": len(restate.sink.events(run))}
+    outcome.harm(invalid["requests"] == 0 and invalid["status"] != "completed",
+                 fixed != {"response": run, "requests": 1}, invalid=invalid, fixed=fixed)
+
+
+def test_idl204_action_never_runs(restate: RestateEnv, results: dict[str, dict[str, Any]]) -> None:
+    outcome = restate.outcome(BY_KEY["IDL204"], results)
+    outcome.lint()
+    counts = {}
+    for suffix in ("", FIXED_SUFFIX):
+        run = tag()
+        assert call_ok(restate, "IDL204" + suffix, run) == run
+        time.sleep(0.5)  # a late action would still report
+        counts[suffix or "invalid"] = len(restate.sink.events(run))
+    outcome.harm(counts["invalid"] == 0, counts[FIXED_SUFFIX] != 1, emails=counts)
+
+
+def test_idl205_mutation_lost_on_replay(restate: RestateEnv,
+                                        results: dict[str, dict[str, Any]]) -> None:
+    outcome = restate.outcome(BY_KEY["IDL205"], results)
+    outcome.lint()
+    run = tag()
+    invalid = call_ok(restate, "IDL205", run)
+    fixed = call_ok(restate, "IDL205" + FIXED_SUFFIX, run)
+    outcome.harm(invalid == [], fixed != [run], returned={"invalid": invalid, "fixed": fixed})
+
+
+def test_idl206_options_keyword_reaches_action(restate: RestateEnv,
+                                               results: dict[str, dict[str, Any]]) -> None:
+    outcome = restate.outcome(BY_KEY["IDL206"], results)
+    outcome.lint()
+    run = tag()
+    row = failing_forever(restate, "IDL206", run, events=0)
+    invalid = {"status": row["status"], "charges": len(restate.sink.events(run)),
+               "failure": row["last_failure"]}
+    assert "unexpected keyword argument 'options'" in invalid["failure"]
+    run = tag()
+    fixed = {"response": call_ok(restate, "IDL206" + FIXED_SUFFIX, run),
+             "charges": len(restate.sink.events(run))}
+    outcome.harm(invalid["charges"] == 0 and invalid["status"] != "completed",
+                 fixed != {"response": run, "charges": 1}, invalid=invalid, fixed=fixed)
