@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from . import lint
-from .registry import CASES, CASES_DIR, Case
+from .registry import CASES, CASES_DIR, NOT_OBSERVABLE, Case
 from .restate_env import ROOT, Endpoint, RestateServer
 from .sink import Sink
 
@@ -64,6 +64,16 @@ class Outcome:
         }
         assert without_fix, f"{self.case.key}: no harm observed without the fix: {self.details}"
         assert not with_fix, f"{self.case.key}: harm observed after the fix: {self.details}"
+
+    def not_observable(self, **details: Any) -> None:
+        """The engine shows no harm for this claim: record it and mark the test xfail (reason)."""
+        assert self.case.status == NOT_OBSERVABLE, f"{self.case.key} is registered as {self.case.status}"
+        self.details.update(details)
+        self.store[self.case.key] = {
+            "rule": self.case.rule, "engine": self.case.engine, "harm_without_fix": False,
+            "harm_after_fix": False, "observed": self.case.observed, "details": self.details,
+        }
+        pytest.xfail(self.case.reason)
 
 
 @pytest.fixture(scope="session")

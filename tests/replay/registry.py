@@ -84,3 +84,24 @@ CASES += [
          "runs", SINK + "; `sys_invocation.last_failure`"),
 ]
 BY_KEY = {case.key: case for case in CASES}
+
+CASES += [
+    Case("IDL301", "IDL301", "Restate", "restate/idl301.py", 11, "auto",
+         "the keyed call runs once across the retry either way, and Restate keeps an "
+         "completed invocation for the key (`sys_invocation`): storage for no protection",
+         SINK + "; `sys_invocation` rows of the callee", NOT_OBSERVABLE,
+         "the key is redundant (the call runs once across the retry with or without it), but "
+         "Restate 1.7 retains every completed invocation for 24 h (`completion_retention` "
+         "PT86400S), keyed or not: the extra storage the rule page names does not show"),
+    Case("IDL302", "IDL302", "Restate", "restate/idl302.py", 13, "auto",
+         "the retry recomputes the key: the engine reports a journal mismatch and the "
+         "invocation never completes", "`sys_invocation.last_failure` (error code)"),
+    Case("IDL401", "IDL401", "Restate", "ingress/idl401.py", 10, "auto",
+         "a client retry of the same request runs the handler twice", SINK),
+    Case("IDL402", "IDL402", "Restate", "ingress/idl402.py", 11, "manual/idl402.py",
+         "a client retry sends a new key: the handler runs twice", SINK),
+    Case("IDL403", "IDL403", "Restate", "ingress/idl403.py", 10, "manual/idl403.py",
+         "a second order with the same constant key is never run: it gets the first order's "
+         "response", SINK + "; the responses"),
+]
+BY_KEY = {case.key: case for case in CASES}

@@ -20,7 +20,9 @@ SERVICE_TYPES = (restate.Service, restate.VirtualObject, restate.Workflow)
 
 
 def load_services(folders: list[Path]) -> list[object]:
-    services: list[object] = []
+    import replay_targets  # the services the cases call (one module, imported once)
+
+    services: list[object] = [v for v in vars(replay_targets).values() if isinstance(v, SERVICE_TYPES)]
     for folder in folders:
         for path in sorted(folder.glob("*.py")):
             if path.name.startswith("_"):

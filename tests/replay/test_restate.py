@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
 import time
 import uuid
@@ -169,3 +170,91 @@ def test_idl206_options_keyword_reaches_action(restate: RestateEnv,
              "charges": len(restate.sink.events(run))}
     outcome.harm(invalid["charges"] == 0 and invalid["status"] != "completed",
                  fixed != {"response": run, "charges": 1}, invalid=invalid, fixed=fixed)
+
+
+def test_idl301_key_kept_for_nothing(restate: RestateEnv,
+                                     results: dict[str, dict[str, Any]]) -> None:
+    outcome = restate.outcome(BY_KEY["IDL301"], results)
+    outcome.lint()
+    seen = {}
+    for suffix in ("", FIXED_SUFFIX):
+        run = tag()
+        assert call_ok(restate, "IDL301" + suffix, run) == f"paid {run}"
+        # the callee's invocation, kept after completion only when it has a key
+        entries = restate.server.query(
+            "SELECT status, idempotency_key, completion_retention FROM sys_invocation "
+            f"WHERE target_service_name = 'Payments' AND invoked_by_service_name = 'IDL301{suffix}'")
+        seen[suffix or "invalid"] = {"charges": len(restate.sink.events(run)),
+                                     "retained_invocations": len(entries), "rows": entries}
+    # what the engine shows: the call runs once across the retry with or without the key (the
+    # key protects nothing), and Restate 1.7 keeps every completed invocation for 24 h, keyed
+    # or not: the extra storage the rule page describes is not observable
+    for variant in seen.values():
+        assert (variant["charges"], variant["retained_invocations"]) == (1, 1)
+        assert variant["rows"][0]["completion_retention"] == "PT86400S"
+    outcome.not_observable(seen=seen)
+
+
+def test_idl302_random_key_breaks_replay(restate: RestateEnv,
+                                         results: dict[str, dict[str, Any]]) -> None:
+    outcome = restate.outcome(BY_KEY["IDL302"], results)
+    outcome.lint()
+    run = tag()
+    invocation = restate.send("IDL302/run", run)
+    try:
+        row = restate.server.wait_invocation(invocation, "failure")
+        wait_for(lambda: "ForcedRetry" not in (restate.server.invocation(invocation)
+                                               .get("last_failure") or "ForcedRetry"),
+                 what="the failure after the forced retry")
+        row = restate.server.invocation(invocation)
+    finally:
+        restate.server.kill(invocation)
+    invalid = {"status": row["status"], "code": row.get("last_failure_error_code"),
+               "failure": row["last_failure"][:300]}
+    run = tag()
+    fixed = call_ok(restate, "IDL302" + FIXED_SUFFIX, run)
+    outcome.harm("mismatch" in invalid["failure"].lower() and invalid["status"] != "completed",
+                 fixed != f"paid {run}", invalid=invalid, fixed=fixed)
+
+
+def load_client(path: Any, restate: RestateEnv, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("RESTATE_INGRESS_URL", restate.server.ingress)
+    spec = importlib.util.spec_from_file_location(f"replay_client_{path.parent.name}_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("key", ["IDL401", "IDL402"])
+def test_ingress_retry_runs_twice(key: str, restate: RestateEnv, monkeypatch: pytest.MonkeyPatch,
+                                  results: dict[str, dict[str, Any]]) -> None:
+    case = BY_KEY[key]
+    outcome = restate.outcome(case, results)
+    outcome.lint()
+    charges = {}
+    for variant, path in (("invalid", case.path), ("fixed", restate.fixed[key])):
+        client = load_client(path, restate, monkeypatch)
+        order = tag()
+        responses = [client.pay(order, 5), client.pay(order, 5)]  # the caller's retry
+        assert responses == [f"paid {order}"] * 2
+        charges[variant] = len(restate.sink.events(order))
+    outcome.harm(charges["invalid"] == 2, charges["fixed"] != 1, charges=charges)
+
+
+def test_idl403_constant_key_drops_orders(restate: RestateEnv, monkeypatch: pytest.MonkeyPatch,
+                                          results: dict[str, dict[str, Any]]) -> None:
+    case = BY_KEY["IDL403"]
+    outcome = restate.outcome(case, results)
+    outcome.lint()
+    seen = {}
+    for variant, path in (("invalid", case.path), ("fixed", restate.fixed["IDL403"])):
+        client = load_client(path, restate, monkeypatch)
+        first, second = tag(), tag()
+        seen[variant] = {"responses": [client.pay(first, 5), client.pay(second, 7)],
+                         "charges": [len(restate.sink.events(first)),
+                                     len(restate.sink.events(second))],
+                         "expected": [f"paid {first}", f"paid {second}"]}
+    invalid, fixed = seen["invalid"], seen["fixed"]
+    outcome.harm(invalid["charges"] == [1, 0] and invalid["responses"][1] == invalid["expected"][0],
+                 fixed["charges"] != [1, 1] or fixed["responses"] != fixed["expected"], seen=seen)
