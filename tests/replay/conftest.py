@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,10 @@ from . import lint
 from .registry import CASES, CASES_DIR, NOT_OBSERVABLE, Case
 from .restate_env import ROOT, Endpoint, RestateServer
 from .sink import Sink
+from .temporal_env import TemporalServer
+
+if str(CASES_DIR) not in sys.path:  # the case modules import their shared helpers by name
+    sys.path.insert(0, str(CASES_DIR))
 
 RESULTS = ROOT / ".cache" / "replay" / "results.json"
 FIXED_SUFFIX = "Fixed"
@@ -160,3 +165,35 @@ def wait_for(predicate: Any, timeout: float = 30, what: str = "condition") -> No
             return
         time.sleep(0.1)
     raise AssertionError(f"{what} not reached after {timeout} s")
+
+
+@dataclass
+class TemporalEnv:
+    server: TemporalServer
+    sink: Sink
+    fixed: dict[str, Path]
+
+    @property
+    def address(self) -> str:
+        return self.server.address
+
+    def outcome(self, case: Case, store: dict[str, dict[str, Any]]) -> Outcome:
+        return Outcome(case, store, self.fixed.get(case.key))
+
+
+@pytest.fixture(scope="session")
+def temporal(tmp_path_factory: pytest.TempPathFactory, sink: Sink, state_dir: Path
+             ) -> Iterator[TemporalEnv]:
+    """A real Temporal dev server; workers run in this process (see test_temporal.py)."""
+    import replay_harness
+
+    work = tmp_path_factory.mktemp("temporal")
+    fixed = {case.key: prepare_fixed(case, work / "lint", None)
+             for case in CASES if case.engine == "Temporal"}
+    replay_harness.SINK = sink.url  # activities run in this process
+    replay_harness.STATE = state_dir
+    server = TemporalServer.start(work)
+    try:
+        yield TemporalEnv(server, sink, fixed)
+    finally:
+        server.stop()

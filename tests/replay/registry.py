@@ -105,3 +105,38 @@ CASES += [
          "response", SINK + "; the responses"),
 ]
 BY_KEY = {case.key: case for case in CASES}
+
+TEMPORAL_REPLAY = "a worker with `max_cached_workflows=0` (replays history on every task)"
+CASES += [
+    Case("T-clock", "wall clock in workflow code", "Temporal", "temporal/wf_clock.py", None,
+         "manual/wf_clock.py",
+         "`time.time()` read again on replay: the workflow returns a value other than the one "
+         "its activity recorded (fix: `workflow.now()`)", SINK + "; " + TEMPORAL_REPLAY, PENDING),
+    Case("T-random", "random in workflow code", "Temporal", "temporal/wf_random.py", None,
+         "manual/wf_random.py",
+         "`random.randint()` drawn again on replay: the workflow returns a value other than the "
+         "one its activity recorded (fix: `workflow.random()`)", SINK + "; " + TEMPORAL_REPLAY,
+         PENDING),
+    Case("T-uuid", "uuid4 in workflow code", "Temporal", "temporal/wf_uuid.py", None,
+         "manual/wf_uuid.py",
+         "`uuid.uuid4()` made again on replay: the workflow returns a value other than the one "
+         "its activity recorded (fix: `workflow.uuid4()`)", SINK + "; " + TEMPORAL_REPLAY,
+         PENDING),
+    Case("T-sleep", "time.sleep in workflow code", "Temporal", "temporal/wf_sleep.py", None,
+         "manual/wf_sleep.py",
+         "`time.sleep()` blocks the workflow thread: the worker fails the workflow task "
+         "(deadlock detected) and the workflow does not complete (fix: `await asyncio.sleep()`, "
+         "a durable timer)", "the workflow's history (`WorkflowTaskFailed`, `TimerStarted`)",
+         PENDING),
+    Case("T-activity-call", "@activity.defn function called directly", "Temporal",
+         "temporal/wf_activity_call.py", None, "manual/wf_activity_call.py",
+         "the activity runs inline in workflow code, again on every replay (counted at least "
+         "twice; fix: `workflow.execute_activity`)", SINK + "; " + TEMPORAL_REPLAY, PENDING),
+    Case("T-start-id", "uuid4 workflow id on client.start_workflow", "Temporal",
+         "temporal/wf_start_id.py", None, "manual/wf_start_id.py",
+         "a retried start with a new uuid4 id starts a second workflow (fix: a stable id; with the "
+         "default reuse policy a retry after the first run closed starts it again, so the fix "
+         "also sets `id_reuse_policy=REJECT_DUPLICATE` and attaches on "
+         "`WorkflowAlreadyStartedError`)", SINK, PENDING),
+]
+BY_KEY = {case.key: case for case in CASES}
