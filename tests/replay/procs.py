@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -67,22 +68,14 @@ class Process:
         """SIGTERM the whole process group, then SIGKILL what is left after ``grace`` seconds."""
         pgid = self.popen.pid  # start_new_session: the group id is the child's pid
         if self.alive():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                pass
-        try:  # grandchildren may outlive the leader: kill the group regardless
+        with contextlib.suppress(ProcessLookupError):  # grandchildren may outlive the leader
             os.killpg(pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
         self._log_handle.close()
 
 

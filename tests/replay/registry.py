@@ -87,7 +87,7 @@ BY_KEY = {case.key: case for case in CASES}
 
 CASES += [
     Case("IDL301", "IDL301", "Restate", "restate/idl301.py", 11, "auto",
-         "the keyed call runs once across the retry either way, and Restate keeps an "
+         "the keyed call runs once across the retry either way, and Restate keeps a "
          "completed invocation for the key (`sys_invocation`): storage for no protection",
          SINK + "; `sys_invocation` rows of the callee", NOT_OBSERVABLE,
          "the key is redundant (the call runs once across the retry with or without it), but "

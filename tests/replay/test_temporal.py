@@ -94,7 +94,7 @@ async def sleep_case(env: TemporalEnv, path: Path, seconds: float) -> dict[str, 
                                              task_queue=queue)
         try:
             result = await asyncio.wait_for(handle.result(), timeout=seconds + 10)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             result = None
         types = await history_types(handle)
         failures = [e.workflow_task_failed_event_attributes.failure.message
