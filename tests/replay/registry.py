@@ -100,6 +100,9 @@ CASES += [
          "a client retry of the same request runs the handler twice", SINK),
     Case("IDL402", "IDL402", "Restate", "ingress/idl402.py", 11, "manual/idl402.py",
          "a client retry sends a new key: the handler runs twice", SINK),
+    Case("IDL404", "IDL404", "Restate", "ingress/idl404.py", 10, "auto",
+         "Restate ignores the misspelled `x-idempotency-key` header: a client retry runs the "
+         "handler twice", SINK),
     Case("IDL403", "IDL403", "Restate", "ingress/idl403.py", 10, "manual/idl403.py",
          "a second order with the same constant key is never run: it gets the first order's "
          "response", SINK + "; the responses"),
@@ -138,5 +141,25 @@ CASES += [
          "default reuse policy a retry after the first run closed starts it again, so the fix "
          "also sets `id_reuse_policy=REJECT_DUPLICATE` and attaches on "
          "`WorkflowAlreadyStartedError`)", SINK, PENDING),
+]
+BY_KEY = {case.key: case for case in CASES}
+
+CASES += [
+    Case("IDL109", "IDL109", "Restate", "restate/idl109.py", 19, "manual/idl109.py",
+         "`asyncio.wait(..., FIRST_COMPLETED)` over two `ctx.run_typed` futures fails on every "
+         "attempt (`'ServerDurableFuture' object has no attribute 'add_done_callback'`): the "
+         "invocation never completes (fix: `restate.select`)",
+         "`sys_invocation.last_failure`; the handler's response"),
+    Case("IDL109-gather", "IDL109", "Restate", "restate/idl109_gather.py", 19, "auto",
+         "`asyncio.gather` over two `ctx.run_typed` futures, with a forced retry after it",
+         "the handler's response; " + SINK, NOT_OBSERVABLE,
+         "`asyncio.gather` over `ctx.run_typed` futures completes, and a forced retry replays it "
+         "to the same result with each action run once; the timing-dependent first error the "
+         "rule page names needs failing futures and was not reproduced"),
+    Case("IDL501", "IDL501", "Restate", "restate_rr/idl501.py", 13, "auto",
+         "the SDK's suspension at `await ctx.sleep(...)` lands in the bare `except:`: the "
+         "compensation in it runs although nothing failed (the invocation later completes "
+         "normally on replay)",
+         SINK + "; served with the request/response protocol, so the SDK suspends at the sleep"),
 ]
 BY_KEY = {case.key: case for case in CASES}

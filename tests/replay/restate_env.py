@@ -122,15 +122,16 @@ class Endpoint:
     uri: str
 
     @classmethod
-    def start(cls, workdir: Path, module_dirs: list[Path], env: dict[str, str]) -> Endpoint:
+    def start(cls, workdir: Path, module_dirs: list[Path], env: dict[str, str],
+              protocol: str = "bidi") -> Endpoint:
         port = free_port()
         process = Process(
-            [sys.executable, str(HERE / "serve_restate.py"), f"{LOOPBACK}:{port}",
+            [sys.executable, str(HERE / "serve_restate.py"), protocol, f"{LOOPBACK}:{port}",
              *map(str, module_dirs)],
-            log=workdir / "endpoint.log", env=env, cwd=workdir,
+            log=workdir / f"endpoint-{protocol}.log", env=env, cwd=workdir,
         )
         uri = f"http://{LOOPBACK}:{port}"
-        process.wait_until(lambda: (workdir / "endpoint.ready").exists(), 60, "hypercorn endpoint")
+        process.wait_until(lambda: http_ok(uri + "/health"), 60, f"hypercorn endpoint ({protocol})")
         return cls(process, uri)
 
     def stop(self) -> None:

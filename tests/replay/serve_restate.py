@@ -1,7 +1,7 @@
 """Serve every Restate service found in the given folders' modules under hypercorn (h2c).
 
-Run as ``python serve_restate.py HOST:PORT DIR...``; writes ``endpoint.ready`` in the working
-directory once listening. A subprocess, so that a case blocking its event loop (``time.sleep``)
+Run as ``python serve_restate.py PROTOCOL HOST:PORT DIR...`` (PROTOCOL: ``bidi`` or
+``request_response``, where the SDK suspends at every await the journal cannot answer). A subprocess, so that a case blocking its event loop (``time.sleep``)
 or leaking threads cannot disturb the test process.
 """
 
@@ -19,10 +19,12 @@ from hypercorn.config import Config
 SERVICE_TYPES = (restate.Service, restate.VirtualObject, restate.Workflow)
 
 
-def load_services(folders: list[Path]) -> list[object]:
+def load_services(folders: list[Path], with_targets: bool) -> list[object]:
     import replay_targets  # the services the cases call (one module, imported once)
 
-    services: list[object] = [v for v in vars(replay_targets).values() if isinstance(v, SERVICE_TYPES)]
+    services: list[object] = []
+    if with_targets:
+        services += [v for v in vars(replay_targets).values() if isinstance(v, SERVICE_TYPES)]
     for folder in folders:
         for path in sorted(folder.glob("*.py")):
             if path.name.startswith("_"):
@@ -38,19 +40,15 @@ def load_services(folders: list[Path]) -> list[object]:
 
 
 async def main() -> None:
-    bind, *folders = sys.argv[1:]
-    app = restate.app(load_services([Path(f) for f in folders]))
+    protocol, bind, *folders = sys.argv[1:]
+    services = load_services([Path(f) for f in folders], with_targets=protocol == "bidi")
+    app = restate.app(services, protocol=protocol)  # type: ignore[arg-type]
     config = Config()
     config.bind = [bind]
     config.h2_max_concurrent_streams = 2**31 - 1
     config.keep_alive_timeout = 2**31 - 1
     config.graceful_timeout = 1
 
-    async def ready_marker() -> None:
-        await asyncio.sleep(0.2)
-        Path("endpoint.ready").write_text(bind)
-
-    asyncio.get_running_loop().create_task(ready_marker())
     await serve(app, config, mode="asgi")  # type: ignore[arg-type]
 
 

@@ -226,7 +226,7 @@ def load_client(path: Any, restate: RestateEnv, monkeypatch: pytest.MonkeyPatch)
     return module
 
 
-@pytest.mark.parametrize("key", ["IDL401", "IDL402"])
+@pytest.mark.parametrize("key", ["IDL401", "IDL402", "IDL404"])
 def test_ingress_retry_runs_twice(key: str, restate: RestateEnv, monkeypatch: pytest.MonkeyPatch,
                                   results: dict[str, dict[str, Any]]) -> None:
     case = BY_KEY[key]
@@ -258,3 +258,45 @@ def test_idl403_constant_key_drops_orders(restate: RestateEnv, monkeypatch: pyte
     invalid, fixed = seen["invalid"], seen["fixed"]
     outcome.harm(invalid["charges"] == [1, 0] and invalid["responses"][1] == invalid["expected"][0],
                  fixed["charges"] != [1, 1] or fixed["responses"] != fixed["expected"], seen=seen)
+
+
+def test_idl109_asyncio_gather_over_durable_futures(restate: RestateEnv,
+                                                    results: dict[str, dict[str, Any]]) -> None:
+    outcome = restate.outcome(BY_KEY["IDL109"], results)
+    outcome.lint()
+    row = failing_forever(restate, "IDL109", tag(), events=0)
+    invalid = {"status": row["status"], "failure": row["last_failure"][:200]}
+    fixed = call_ok(restate, "IDL109" + FIXED_SUFFIX, tag())
+    outcome.harm("add_done_callback" in invalid["failure"] and invalid["status"] != "completed",
+                 fixed != "after 0.05", invalid=invalid, fixed=fixed)
+
+
+def test_idl109_asyncio_gather_replays_fine(restate: RestateEnv,
+                                            results: dict[str, dict[str, Any]]) -> None:
+    outcome = restate.outcome(BY_KEY["IDL109-gather"], results)
+    outcome.lint()
+    seen = {}
+    for suffix in ("", FIXED_SUFFIX):
+        run = tag()
+        seen[suffix or "invalid"] = {"response": call_ok(restate, "IDL109Gather" + suffix, run),
+                                     "quotes": sorted(restate.sink.events(run))}
+    for variant in seen.values():  # what the engine shows, with and without the fix
+        assert variant == {"response": ["after 0.05", "after 0.2"],
+                           "quotes": ["quoted after 0.05", "quoted after 0.2"]}
+    outcome.not_observable(seen=seen)
+
+
+def test_idl501_bare_except_catches_suspension(restate: RestateEnv,
+                                               results: dict[str, dict[str, Any]]) -> None:
+    outcome = restate.outcome(BY_KEY["IDL501"], results)
+    outcome.lint()
+    seen = {}
+    for suffix in ("", FIXED_SUFFIX):
+        run = tag()
+        response = call_ok(restate, "IDL501" + suffix, run)
+        seen[suffix or "invalid"] = {"response": response, "events": restate.sink.events(run)}
+    # the engine does not confirm the rule page's "raise TerminalError there even fails the
+    # invocation": the except body runs, but the invocation still completes on replay
+    assert seen["invalid"]["response"] == "charged"
+    outcome.harm(seen["invalid"]["events"] == ["compensated"],
+                 seen[FIXED_SUFFIX] != {"response": "charged", "events": []}, seen=seen)
