@@ -53,4 +53,4 @@ class TemporalServer:
         return server
 
     def stop(self) -> None:
-        self.process.stop(grace=5)
+        self.process.stop(grace=3)

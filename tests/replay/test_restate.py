@@ -213,7 +213,8 @@ def test_idl302_random_key_breaks_replay(restate: RestateEnv,
                "failure": row["last_failure"][:300]}
     run = tag()
     fixed = call_ok(restate, "IDL302" + FIXED_SUFFIX, run)
-    outcome.harm("mismatch" in invalid["failure"].lower() and invalid["status"] != "completed",
+    outcome.harm(invalid["code"] == "RT0016" and "Journal mismatch" in invalid["failure"]
+                 and invalid["status"] != "completed",
                  fixed != f"paid {run}", invalid=invalid, fixed=fixed)
 
 

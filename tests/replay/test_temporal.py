@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from replay_temporal import Order, record_value
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from .conftest import TemporalEnv, wait_for
@@ -92,14 +92,20 @@ async def sleep_case(env: TemporalEnv, path: Path, seconds: float) -> dict[str, 
     async with worker(client, queue, [case]):
         handle = await client.start_workflow(case.run, seconds, id=f"case-{uuid.uuid4().hex}",
                                              task_queue=queue)
-        try:
-            result = await asyncio.wait_for(handle.result(), timeout=seconds + 10)
-        except TimeoutError:
-            result = None
+        # poll until the workflow closes or a workflow task fails (deadlock detection: 2 s)
+        result, failures = None, []
+        deadline = asyncio.get_running_loop().time() + seconds + 30
+        while asyncio.get_running_loop().time() < deadline:
+            if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+                result = await handle.result()
+                break
+            failures = [e.workflow_task_failed_event_attributes.failure.message
+                        for e in (await handle.fetch_history()).events
+                        if e.HasField("workflow_task_failed_event_attributes")]
+            if failures:
+                break
+            await asyncio.sleep(0.2)
         types = await history_types(handle)
-        failures = [e.workflow_task_failed_event_attributes.failure.message
-                    for e in (await handle.fetch_history()).events
-                    if e.HasField("workflow_task_failed_event_attributes")]
         if result is None:
             await handle.terminate("replay test: stuck workflow")
     return {"result": result, "timer": "EVENT_TYPE_TIMER_STARTED" in types,
