@@ -27,8 +27,14 @@ class Case:
     fix: str  # "auto" (idemlint --fix --unsafe-fixes) or the manual fix, relative to cases/
     harm: str  # what the test observes without the fix
     observed: str  # how
-    status: str = PROVEN
-    reason: str = ""  # why a claim is not observable
+    reason: str = ""  # set when the engine does not show the claimed harm: why
+
+    @property
+    def status(self) -> str:
+        """Pending until the case names the rule's code and line: that one line adds the assertion."""
+        if self.reason:
+            return NOT_OBSERVABLE
+        return PENDING if self.line is None else PROVEN
 
     @property
     def path(self) -> Path:
@@ -89,7 +95,7 @@ CASES += [
     Case("IDL301", "IDL301", "Restate", "restate/idl301.py", 11, "auto",
          "the keyed call runs once across the retry either way, and Restate keeps a "
          "completed invocation for the key (`sys_invocation`): storage for no protection",
-         SINK + "; `sys_invocation` rows of the callee", NOT_OBSERVABLE,
+         SINK + "; `sys_invocation` rows of the callee",
          "the key is redundant (the call runs once across the retry with or without it), but "
          "Restate 1.7 retains every completed invocation for 24 h (`completion_retention` "
          "PT86400S), keyed or not: the extra storage the rule page names does not show"),
@@ -114,33 +120,30 @@ CASES += [
     Case("T-clock", "wall clock in workflow code", "Temporal", "temporal/wf_clock.py", None,
          "manual/wf_clock.py",
          "`time.time()` read again on replay: the workflow returns a value other than the one "
-         "its activity recorded (fix: `workflow.now()`)", SINK + "; " + TEMPORAL_REPLAY, PENDING),
+         "its activity recorded (fix: `workflow.now()`)", SINK + "; " + TEMPORAL_REPLAY),
     Case("T-random", "random in workflow code", "Temporal", "temporal/wf_random.py", None,
          "manual/wf_random.py",
          "`random.randint()` drawn again on replay: the workflow returns a value other than the "
-         "one its activity recorded (fix: `workflow.random()`)", SINK + "; " + TEMPORAL_REPLAY,
-         PENDING),
+         "one its activity recorded (fix: `workflow.random()`)", SINK + "; " + TEMPORAL_REPLAY),
     Case("T-uuid", "uuid4 in workflow code", "Temporal", "temporal/wf_uuid.py", None,
          "manual/wf_uuid.py",
          "`uuid.uuid4()` made again on replay: the workflow returns a value other than the one "
-         "its activity recorded (fix: `workflow.uuid4()`)", SINK + "; " + TEMPORAL_REPLAY,
-         PENDING),
+         "its activity recorded (fix: `workflow.uuid4()`)", SINK + "; " + TEMPORAL_REPLAY),
     Case("T-sleep", "time.sleep in workflow code", "Temporal", "temporal/wf_sleep.py", None,
          "manual/wf_sleep.py",
          "`time.sleep()` blocks the workflow thread: the worker fails the workflow task "
          "(deadlock detected) and the workflow does not complete (fix: `await asyncio.sleep()`, "
-         "a durable timer)", "the workflow's history (`WorkflowTaskFailed`, `TimerStarted`)",
-         PENDING),
+         "a durable timer)", "the workflow's history (`WorkflowTaskFailed`, `TimerStarted`)"),
     Case("T-activity-call", "@activity.defn function called directly", "Temporal",
          "temporal/wf_activity_call.py", None, "manual/wf_activity_call.py",
          "the activity runs inline in workflow code, again on every replay (counted at least "
-         "twice; fix: `workflow.execute_activity`)", SINK + "; " + TEMPORAL_REPLAY, PENDING),
+         "twice; fix: `workflow.execute_activity`)", SINK + "; " + TEMPORAL_REPLAY),
     Case("T-start-id", "uuid4 workflow id on client.start_workflow", "Temporal",
          "temporal/wf_start_id.py", None, "manual/wf_start_id.py",
          "a retried start with a new uuid4 id starts a second workflow (fix: a stable id; with the "
          "default reuse policy a retry after the first run closed starts it again, so the fix "
          "also sets `id_reuse_policy=REJECT_DUPLICATE` and attaches on "
-         "`WorkflowAlreadyStartedError`)", SINK, PENDING),
+         "`WorkflowAlreadyStartedError`)", SINK),
 ]
 BY_KEY = {case.key: case for case in CASES}
 
@@ -152,7 +155,7 @@ CASES += [
          "`sys_invocation.last_failure`; the handler's response"),
     Case("IDL109-gather", "IDL109", "Restate", "restate/idl109_gather.py", 19, "auto",
          "`asyncio.gather` over two `ctx.run_typed` futures, with a forced retry after it",
-         "the handler's response; " + SINK, NOT_OBSERVABLE,
+         "the handler's response; " + SINK,
          "`asyncio.gather` over `ctx.run_typed` futures completes, and a forced retry replays it "
          "to the same result with each action run once; the timing-dependent first error the "
          "rule page names needs failing futures and was not reproduced"),
