@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -136,7 +135,3 @@ class Endpoint:
 
     def stop(self) -> None:
         self.process.stop(grace=5)
-
-
-def dumps(value: Any) -> bytes:
-    return json.dumps(value).encode()

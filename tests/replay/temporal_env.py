@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
 from .procs import LOOPBACK, Process, free_port
@@ -25,8 +26,7 @@ def temporal_cli() -> str:
 async def _connectable(address: str) -> bool:
     try:
         client = await Client.connect(address)
-        await client.workflow_service.get_system_info(
-            __import__("temporalio.api.workflowservice.v1", fromlist=["x"]).GetSystemInfoRequest())
+        await client.workflow_service.get_system_info(GetSystemInfoRequest())
         return True
     except Exception:
         return False
