@@ -1,16 +1,25 @@
 """Which files a run looks at: Python files under the given paths, minus exclusions.
 
 Directory symlinks are not followed (no loops, no escaping the tree); files named explicitly
-on the command line are always checked, like ruff does without ``--force-exclude``.
+on the command line are always checked, like ruff does without ``--force-exclude``. A path
+that does not exist is still a target: reading it fails, and that is reported for that path
+(IDL001) while the others are linted.
+
+Walking costs one ``scandir`` per directory and, per entry, two precompiled regular
+expressions (``exclude``) plus the ignore files in force (``.gitignore`` and friends, see
+``ignore``); paths are built as strings, and only symlinks are resolved.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import ignore
 from .config import Settings
 
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -24,51 +33,124 @@ class Target:
     display: str
 
 
+class Excluder:
+    """``exclude`` + ``extend-exclude`` compiled once: a pattern without ``/`` matches any
+    path component, one with ``/`` the path relative to the configuration root (or a parent
+    of it). Same semantics as ``Settings.is_excluded``, without a ``fnmatch`` call per
+    pattern and component."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        names = [p.rstrip("/") for p in patterns if "/" not in p.rstrip("/")]
+        paths = [p.rstrip("/") for p in patterns if "/" in p.rstrip("/")]
+        self._name = _compile(names)
+        self._path = _compile([*paths, *(p + "/*" for p in paths)])
+
+    def name(self, name: str) -> bool:
+        """Whether a single path component is excluded."""
+        return self._name is not None and self._name.match(name) is not None
+
+    def relative(self, relative: str) -> bool:
+        """Whether a ``/``-separated path relative to the root is excluded by a path pattern."""
+        return self._path is not None and self._path.match(relative) is not None
+
+    def path(self, relative: str) -> bool:
+        """The whole check for a relative path: any component, or the path patterns."""
+        return any(self.name(part) for part in relative.split("/") if part) or self.relative(
+            relative
+        )
+
+
+def _compile(patterns: list[str]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(os.path.normcase(p))})"
+                               for p in patterns))
+
+
 def discover(
     paths: list[Path], settings: Settings, force_exclude: bool = False
 ) -> Iterator[Target]:
     """Files to lint. ``force_exclude`` applies exclusions to files named explicitly too
     (pre-commit passes every staged file by name)."""
+    excluder = Excluder((*settings.exclude, *settings.extend_exclude))
     seen: set[Path] = set()
     for given in paths:
         if force_exclude and settings.is_excluded(given):
             continue
         if given.is_dir():
-            yield from _walk(given, settings, seen)
-        elif given.exists() or given.is_symlink():
+            yield from _Walk(given, settings, excluder, seen).run()
+        else:  # a file, a symlink, or missing: reading it tells which
             key = _key(given)
             if key not in seen:
                 seen.add(key)
                 yield Target(given, _display(given))
-        # Missing paths are reported by the caller (exit code 2).
 
 
-def _walk(root: Path, settings: Settings, seen: set[Path]) -> Iterator[Target]:
-    stack = [root]
-    while stack:
-        directory = stack.pop()
-        try:
-            with os.scandir(directory) as entries:
-                items = sorted(entries, key=lambda e: e.name)
-        except OSError:
-            continue
-        subdirs: list[Path] = []
-        for entry in items:
-            path = directory / entry.name
+class _Walk:
+    """One directory tree: exclusions, ignore files, symlinked files deduplicated."""
+
+    def __init__(self, root: Path, settings: Settings, excluder: Excluder, seen: set[Path]):
+        self.root = root
+        self.settings = settings
+        self.excluder = excluder
+        self.seen = seen
+        self.respect = settings.respect_gitignore
+
+    def run(self) -> Iterator[Target]:
+        relative = self.settings.relative(self.root).as_posix()
+        relative = "" if relative == "." else relative
+        if relative and self.excluder.path(relative):
+            return
+        root_abs = os.path.abspath(self.root)
+        chain: ignore.Chain = ()
+        if self.respect:
+            chain = ignore.chain_above(Path(root_abs), self.settings.root)
+            if ignore.ignored(chain, root_abs, True):
+                return
+        # (shown path, absolute path, path relative to the configuration root, ignore chain)
+        stack = [(str(self.root), root_abs, relative, chain)]
+        while stack:
+            shown, absolute, rel, chain = stack.pop()
             try:
-                is_dir = entry.is_dir(follow_symlinks=False)
+                with os.scandir(absolute) as listing:
+                    entries = sorted(listing, key=lambda e: e.name)
             except OSError:
                 continue
-            if settings.is_excluded(path):
-                continue
-            if is_dir:
-                subdirs.append(path)
-            elif entry.name.endswith(PYTHON_SUFFIXES):
-                key = _key(path)
-                if key not in seen:
-                    seen.add(key)
+            if self.respect:
+                names = {e.name for e in entries}
+                if not names.isdisjoint(ignore.IGNORE_FILES):
+                    chain = chain + tuple(ignore.layers_in(Path(absolute), names))
+            real_parent: Path | None = None
+            subdirs = []
+            for entry in entries:
+                name = entry.name
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    continue
+                if not is_dir and not name.endswith(PYTHON_SUFFIXES):
+                    continue
+                child_rel = f"{rel}/{name}" if rel else name
+                if self.excluder.name(name) or self.excluder.relative(child_rel):
+                    continue
+                child_abs = os.path.join(absolute, name)
+                if chain and ignore.ignored(chain, child_abs, is_dir):
+                    continue
+                child_shown = os.path.join(shown, name)
+                if is_dir:
+                    subdirs.append((child_shown, child_abs, child_rel, chain))
+                    continue
+                if entry.is_symlink():
+                    key = _key(Path(child_abs))
+                else:
+                    if real_parent is None:
+                        real_parent = _key(Path(absolute))
+                    key = real_parent / name
+                if key not in self.seen:
+                    self.seen.add(key)
+                    path = Path(child_shown)
                     yield Target(path, _display(path))
-        stack.extend(reversed(subdirs))
+            stack.extend(reversed(subdirs))
 
 
 def _key(path: Path) -> Path:

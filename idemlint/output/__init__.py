@@ -20,6 +20,7 @@ class Report:
     unsafe_fixes: bool = False
     fixed: Counter[str] = field(default_factory=Counter)
     show_fixes: bool = False
+    color: bool = False  # ANSI colours (human formats, on a terminal)
     _sources: dict[str, SourceFile | None] = field(default_factory=dict)
 
     @property
