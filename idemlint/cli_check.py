@@ -87,7 +87,7 @@ def report(args: argparse.Namespace, results: list[FileResult], unsafe: bool) ->
     else:
         emit(render(args.output_format, summary), args.output_file)
     if not args.quiet:
-        _summary(findings, fixed, summary, args, results)
+        summarise(findings, fixed, summary, args, results)
     if internal:
         return EXIT_ERROR
     if args.exit_non_zero_on_fix and sum(fixed.values()):
@@ -168,7 +168,7 @@ def statistics(findings: list[Finding], report: Report, output_format: str) -> s
     )
 
 
-def _summary(
+def summarise(
     findings: list[Finding],
     fixed: Counter[str],
     report: Report,
