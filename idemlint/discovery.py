@@ -104,7 +104,9 @@ class _Walk:
         root_abs = os.path.abspath(self.root)
         chain: ignore.Chain = ()
         if self.respect:
-            chain = ignore.chain_above(Path(root_abs), self.settings.root)
+            source = self.settings.source
+            top = source.parent if source is not None else Path.cwd()
+            chain = ignore.chain_above(Path(root_abs), top)
             if ignore.ignored(chain, root_abs, True):
                 return
         # (shown path, absolute path, path relative to the configuration root, ignore chain)
