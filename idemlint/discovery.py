@@ -73,23 +73,23 @@ def discover(
     """Files to lint. ``force_exclude`` applies exclusions to files named explicitly too
     (pre-commit passes every staged file by name)."""
     excluder = Excluder((*settings.exclude, *settings.extend_exclude))
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for given in paths:
         if force_exclude and settings.is_excluded(given):
             continue
         if given.is_dir():
             yield from _Walk(given, settings, excluder, seen).run()
         else:  # a file, a symlink, or missing: reading it tells which
-            key = _key(given)
+            key = _key(str(given))
             if key not in seen:
                 seen.add(key)
-                yield Target(given, _display(given))
+                yield Target(given, _display(str(given)))
 
 
 class _Walk:
     """One directory tree: exclusions, ignore files, symlinked files deduplicated."""
 
-    def __init__(self, root: Path, settings: Settings, excluder: Excluder, seen: set[Path]):
+    def __init__(self, root: Path, settings: Settings, excluder: Excluder, seen: set[str]):
         self.root = root
         self.settings = settings
         self.excluder = excluder
@@ -109,20 +109,24 @@ class _Walk:
             chain = ignore.chain_above(Path(root_abs), top)
             if ignore.ignored(chain, root_abs, True):
                 return
-        # (shown path, absolute path, path relative to the configuration root, ignore chain)
-        stack = [(str(self.root), root_abs, relative, chain)]
+        # (shown path, absolute path, real path, path relative to the configuration root,
+        # ignore chain): directory symlinks are not followed, so a child's real path is its
+        # parent's plus its name, without a system call.
+        sep = os.sep
+        # Roots lose a trailing separator ("/" becomes ""): children are parent + sep + name.
+        stack = [(str(self.root).rstrip(sep), root_abs.rstrip(sep), _key(root_abs).rstrip(sep),
+                  relative, chain)]
         while stack:
-            shown, absolute, rel, chain = stack.pop()
+            shown, absolute, real, rel, chain = stack.pop()
             try:
-                with os.scandir(absolute) as listing:
+                with os.scandir(absolute or sep) as listing:
                     entries = sorted(listing, key=lambda e: e.name)
             except OSError:
                 continue
             if self.respect:
                 names = {e.name for e in entries}
                 if not names.isdisjoint(ignore.IGNORE_FILES):
-                    chain = chain + tuple(ignore.layers_in(Path(absolute), names))
-            real_parent: Path | None = None
+                    chain = chain + tuple(ignore.layers_in(Path(absolute or sep), names))
             subdirs = []
             for entry in entries:
                 name = entry.name
@@ -135,33 +139,27 @@ class _Walk:
                 child_rel = f"{rel}/{name}" if rel else name
                 if self.excluder.name(name) or self.excluder.relative(child_rel):
                     continue
-                child_abs = os.path.join(absolute, name)
+                child_abs = absolute + sep + name
                 if chain and ignore.ignored(chain, child_abs, is_dir):
                     continue
-                child_shown = os.path.join(shown, name)
+                child_shown = shown + sep + name
                 if is_dir:
-                    subdirs.append((child_shown, child_abs, child_rel, chain))
+                    subdirs.append((child_shown, child_abs, real + sep + name, child_rel, chain))
                     continue
-                if entry.is_symlink():
-                    key = _key(Path(child_abs))
-                else:
-                    if real_parent is None:
-                        real_parent = _key(Path(absolute))
-                    key = real_parent / name
+                key = _key(child_abs) if entry.is_symlink() else real + sep + name
                 if key not in self.seen:
                     self.seen.add(key)
-                    path = Path(child_shown)
-                    yield Target(path, _display(path))
+                    yield Target(Path(child_shown), _display(child_shown))
             stack.extend(reversed(subdirs))
 
 
-def _key(path: Path) -> Path:
+def _key(path: str) -> str:
+    """The real path: the same file reached twice is linted once (symlink loops included)."""
     try:
-        return path.resolve()
-    except (OSError, RuntimeError):  # symlink loops
-        return path.absolute()
+        return os.path.realpath(path)
+    except (OSError, ValueError):  # pragma: no cover
+        return os.path.abspath(path)
 
 
-def _display(path: Path) -> str:
-    text = str(path)
+def _display(text: str) -> str:
     return text[2:] if text.startswith("./") else text

@@ -22,11 +22,32 @@ IGNORE_FILES = (".gitignore", ".ignore")  # lowest priority first
 
 @dataclass(frozen=True)
 class Layer:
-    """The patterns of one ignore file, relative to ``base`` (an absolute directory)."""
+    """The patterns of one ignore file, relative to ``base`` (an absolute directory).
+
+    ``any`` is every pattern's regular expression in one: most paths match none, and one
+    ``re.match`` tells so without going through ``pathspec``'s per-pattern loop.
+    """
 
     base: str
     spec: pathspec.GitIgnoreSpec
+    any: re.Pattern[str] | None
 
+    @classmethod
+    def of(cls, base: str, spec: pathspec.GitIgnoreSpec) -> Layer:
+        parts = [
+            _UNNAMED.sub("(?:", regex.pattern)
+            for pattern in spec.patterns
+            if pattern.include is not None
+            and isinstance(regex := getattr(pattern, "regex", None), re.Pattern)
+        ]
+        try:
+            combined = re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
+        except re.error:  # pragma: no cover (pathspec's expressions always combine)
+            combined = None
+        return cls(base, spec, combined)
+
+
+_UNNAMED = re.compile(r"\(\?P<[^>]+>")
 
 Chain = tuple[Layer, ...]  # lowest priority first
 
@@ -40,7 +61,7 @@ def load(path: Path, base: Path) -> Layer | None:
     spec = pathspec.GitIgnoreSpec.from_lines(lines)
     if not len(spec):
         return None
-    return Layer(os.path.abspath(base), spec)
+    return Layer.of(os.path.abspath(base), spec)
 
 
 def ignored(chain: Chain, path: str, is_dir: bool) -> bool:
@@ -54,7 +75,11 @@ def ignored(chain: Chain, path: str, is_dir: bool) -> bool:
             continue
         if os.sep != "/":  # pragma: no cover
             relative = relative.replace(os.sep, "/")
-        result = layer.spec.check_file(relative + "/" if is_dir else relative)
+        if is_dir:
+            relative += "/"
+        if layer.any is not None and layer.any.match(relative) is None:
+            continue
+        result = layer.spec.check_file(relative)
         if result.include is not None:
             return bool(result.include)
     return False
@@ -80,7 +105,7 @@ def chain_above(root: Path, stop: Path | None) -> Chain:
     layers: list[Layer] = []
     global_layer = _global_excludes()
     if global_layer is not None:
-        layers.append(Layer(str(repo or Path(root.anchor)), global_layer.spec))
+        layers.append(Layer.of(str(repo or Path(root.anchor)), global_layer.spec))
     top = repo or (Path(os.path.abspath(stop)) if stop is not None else None)
     if repo is not None:
         exclude = load(repo / ".git" / "info" / "exclude", repo)
