@@ -9,6 +9,7 @@ the remaining findings to stderr, like ruff; ``--diff`` prints the diff.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def check_stdin(args: argparse.Namespace) -> int:
         print(f"idemlint: error: {error}", file=sys.stderr)
     findings = sorted(result.findings, key=lambda f: f.sort_key)
     report = Report(findings, unsafe_fixes=unsafe, fixed=result.fixed)
+    with contextlib.suppress(LoadError):  # code frames show the text read, not the disk's
+        report.remember(SourceFile.from_bytes(name or "-", _fixed_bytes(raw, result.fixed_text)))
 
     if args.diff:
         changed = result.fixed_text is not None and result.original is not None

@@ -87,6 +87,15 @@ def test_stdin_fix_with_remaining_findings_and_bad_input(tmp_path: Path) -> None
     assert "-:2:5: IDL001 syntax error" in proc.stderr.decode()
 
 
+def test_stdin_full_format_frames_the_text_read(write: Callable[..., Path], tmp_path: Path) -> None:
+    write("svc.py", "# the file on disk is older than the editor's buffer\n")
+    proc = idemlint("check", "--output-format", "full", "-", "--stdin-filename", "svc.py",
+                    cwd=tmp_path, stdin=HANDLER.encode())
+    assert proc.returncode == 1
+    assert "10 |     return time.time()" in proc.stdout.decode()
+    assert "older" not in proc.stdout.decode()
+
+
 def test_stdin_diff_and_force_exclude(write: Callable[..., Path], tmp_path: Path) -> None:
     proc = idemlint("check", "--diff", "-", "--stdin-filename", "svc.py", cwd=tmp_path,
                     stdin=HANDLER.encode())

@@ -32,6 +32,10 @@ class Report:
         fix = finding.fix
         return fix is not None and (fix.applicability == "safe" or self.unsafe_fixes)
 
+    def remember(self, source: SourceFile) -> None:
+        """Use this text for ``source.path`` instead of reading the file (stdin, editors)."""
+        self._sources[source.path] = source
+
     def source(self, path: str) -> SourceFile | None:
         """The file's current text (read lazily; formats that show code frames use it)."""
         if path not in self._sources:
