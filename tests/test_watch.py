@@ -85,3 +85,49 @@ def test_only_relevant_changes_trigger_a_run() -> None:
     assert [relevant(p) for p in ("a/b.py", "stubs.pyi", "pyproject.toml", "idemlint.toml",
                                   "x/.gitignore", ".ignore", "notes.txt", "a.pyc", "b.py~")] == [
         True, True, True, True, True, True, False, False, False]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_watch_clears_the_terminal_before_each_run(write: Callable[..., Path], tmp_path: Path) -> None:
+    import pty
+    import select
+
+    path = write("svc.py", CLEAN)
+    controller, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "idemlint", "check", "--watch", "svc.py"], cwd=tmp_path,
+        stdout=terminal, stderr=terminal, start_new_session=True, env=env,
+    )
+    os.close(terminal)
+    screen = b""
+
+    def read_until(needle: bytes, count: int, timeout: float) -> bool:
+        nonlocal screen
+        deadline = time.monotonic() + timeout
+        while screen.count(needle) < count and time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 0.2)
+            if ready:
+                try:
+                    screen += os.read(controller, 4096)
+                except OSError:
+                    return False
+        return screen.count(needle) >= count
+
+    try:
+        assert read_until(b"Watching for file changes.", 1, 30), screen
+        for _ in range(10):
+            time.sleep(0.3)
+            path.write_text(HANDLER)
+            if read_until(b"Watching for file changes.", 2, 3):
+                break
+        assert screen.count(b"Watching for file changes.") == 2, screen
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
+        os.close(controller)
+    clear = b"\x1b[2J\x1b[3J\x1b[H"
+    assert screen.startswith(clear) and screen.count(clear) == 2
+    second = screen.split(clear)[2].decode().replace("\r\n", "\n")
+    assert "File change detected" in second
+    assert "\x1b[1;31mIDL101\x1b[0m" in second  # a terminal: coloured
