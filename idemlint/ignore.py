@@ -14,8 +14,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
+
+# pathspec is imported when an ignore file is found: a run on a tree without any pays nothing.
 
 IGNORE_FILES = (".gitignore", ".ignore")  # lowest priority first
 
@@ -58,6 +62,8 @@ def load(path: Path, base: Path) -> Layer | None:
         lines = path.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
     except OSError:
         return None
+    import pathspec
+
     spec = pathspec.GitIgnoreSpec.from_lines(lines)
     if not len(spec):
         return None
