@@ -13,7 +13,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from .cli_check import emit, summarise, unified_diff
+from .cli_check import emit, statistics, summarise, unified_diff
 from .cli_common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, resolve_settings
 from .cli_io import out, use_color
 from .discovery import Target
@@ -60,6 +60,9 @@ def check_stdin(args: argparse.Namespace) -> int:
         code = EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
         if args.exit_non_zero_on_fix and sum(result.fixed.values()):
             code = EXIT_FINDINGS
+    elif args.statistics:
+        emit(statistics(findings, report, args.output_format), args.output_file)
+        code = EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
     else:
         report.color = args.output_file is None and use_color()
         emit(render(args.output_format, report), args.output_file)

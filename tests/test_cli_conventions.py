@@ -87,6 +87,14 @@ def test_stdin_fix_with_remaining_findings_and_bad_input(tmp_path: Path) -> None
     assert "-:2:5: IDL001 syntax error" in proc.stderr.decode()
 
 
+def test_stdin_statistics(tmp_path: Path) -> None:
+    proc = idemlint("check", "--statistics", "--output-format", "json", "-", cwd=tmp_path,
+                    stdin=HANDLER.encode())
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout) == [
+        {"code": "IDL101", "name": "non-journaled-clock", "count": 1, "fixable": True}]
+
+
 def test_stdin_full_format_frames_the_text_read(write: Callable[..., Path], tmp_path: Path) -> None:
     write("svc.py", "# the file on disk is older than the editor's buffer\n")
     proc = idemlint("check", "--output-format", "full", "-", "--stdin-filename", "svc.py",

@@ -222,6 +222,21 @@ def test_temp_files_of_live_processes_are_kept(tmp_path: Path) -> None:
     assert mine.exists()
 
 
+def test_leftovers_of_older_versions_are_removed_when_old(tmp_path: Path) -> None:
+    from idemlint.fixes import write
+
+    old, recent, other = (tmp_path / ".a.py.k2j4_x9q.idemlint", tmp_path / ".b.py.p0o9i8u7.idemlint",
+                          tmp_path / ".notes.idemlint")
+    for path in (old, recent, other):
+        path.write_text("fixed text")
+    stale = time.time() - write.LEGACY_MAX_AGE - 60
+    os.utime(old, (stale, stale))
+    os.utime(other, (stale, stale))
+    assert write.remove_stale_temps(tmp_path) == [old]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".b.py.p0o9i8u7.idemlint",
+                                                          ".notes.idemlint"]
+
+
 # -- 7: a file deleted during the run -------------------------------------------------------------
 def test_file_deleted_during_fix_is_that_files_error(
     write: Callable[..., Path], tmp_path: Path, cli: Callable[..., Run],

@@ -19,6 +19,10 @@ from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
 _TEMP = re.compile(r"^\..+\.idemlint-(\d+)-[A-Za-z0-9_]+\.tmp$")
+# Earlier versions named temporary files `.<name>.<8 random>.idemlint`, without the writer's id.
+# A write lasts milliseconds, so one older than this is a leftover.
+_LEGACY_TEMP = re.compile(r"^\..+\.[a-z0-9_]{8}\.idemlint$")
+LEGACY_MAX_AGE = 600.0
 # When this process started: temporary files younger than that may belong to a run that is
 # still going on in a process whose id was reused; they are left alone.
 _STARTED = time.time()
@@ -128,14 +132,20 @@ def remove_stale_temps(directory: Path) -> list[Path]:
     removed: list[Path] = []
     try:
         with os.scandir(directory) as entries:
-            candidates = [(e.name, m) for e in entries if (m := _TEMP.match(e.name))]
+            candidates = [e.name for e in entries
+                          if e.name.startswith(".") and e.name.endswith((".tmp", ".idemlint"))]
     except OSError:
         return removed
-    for name, match in candidates:
+    for name in candidates:
         path = directory / name
-        pid = int(match.group(1))
+        match = _TEMP.match(name)
         try:
-            if _alive(pid) or path.lstat().st_mtime >= _STARTED:
+            if match is not None:
+                if _alive(int(match.group(1))) or path.lstat().st_mtime >= _STARTED:
+                    continue
+            elif _LEGACY_TEMP.match(name) is None or (
+                path.lstat().st_mtime > _STARTED - LEGACY_MAX_AGE
+            ):
                 continue
             path.unlink()
         except OSError:
