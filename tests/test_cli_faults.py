@@ -229,7 +229,7 @@ def test_leftovers_of_older_versions_are_removed_when_old(tmp_path: Path) -> Non
                           tmp_path / ".notes.idemlint")
     for path in (old, recent, other):
         path.write_text("fixed text")
-    stale = time.time() - write.LEGACY_MAX_AGE - 60
+    stale = write._STARTED - write.LEGACY_MAX_AGE - 60  # this process started a while ago
     os.utime(old, (stale, stale))
     os.utime(other, (stale, stale))
     assert write.remove_stale_temps(tmp_path) == [old]
