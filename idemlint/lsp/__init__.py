@@ -11,23 +11,34 @@ A thin front end over the engine:
 * every request answered (a result or an error), long work off the event loop, ``exit``
   honoured at once.
 
-Importing this package needs pygls and lsprotocol: ``ImportError`` otherwise (the CLI turns
-it into a usage error naming the extra).
+The server needs pygls and lsprotocol: importing ``serve`` raises ``ImportError`` without
+them (the CLI turns it into a usage error naming the extra).
 """
 
 from __future__ import annotations
 
-from .debounce import DEBOUNCE_ENV, Debounce
-from .positions import Positions, minimal_edit
-from .server import FIX_ALL_KIND, IdemlintServer, create_server, serve
+from typing import Any
 
-__all__ = [
-    "DEBOUNCE_ENV",
-    "FIX_ALL_KIND",
-    "Debounce",
-    "IdemlintServer",
-    "Positions",
-    "create_server",
-    "minimal_edit",
-    "serve",
-]
+from .debounce import DEBOUNCE_ENV, Debounce
+
+# The rest needs pygls: imported on first use, so that fix workers (which import
+# ``idemlint.lsp.fixer``) start without loading pygls and lsprotocol.
+_LAZY = {
+    "FIX_ALL_KIND": "server",
+    "IdemlintServer": "server",
+    "create_server": "server",
+    "serve": "server",
+    "Positions": "positions",
+    "minimal_edit": "positions",
+}
+
+__all__ = ["DEBOUNCE_ENV", "Debounce", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f"{__name__}.{module}"), name)

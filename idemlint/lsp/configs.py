@@ -32,6 +32,7 @@ class Configs:
         self._file_for_dir: dict[Path, Path | None] = {}
         self._resolved: dict[tuple[Path | None, Path | None], Resolved] = {}
         self.generation = 0  # bumped on every reset: results of older ones are stale
+        self.projects = 0  # bumped when other modules' summaries are forgotten
 
     def reset(self) -> None:
         with self._lock:
@@ -58,6 +59,7 @@ class Configs:
     def reset_projects(self, roots: list[Path]) -> None:
         """Forget summaries of other modules (a Python file changed on disk)."""
         with self._lock:
+            self.projects += 1
             for resolved in self._resolved.values():
                 source = resolved.settings.source
                 resolved.linter.project = Project.for_paths(

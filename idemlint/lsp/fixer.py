@@ -30,7 +30,7 @@ class FixJob:
     path: Path | None
     text: str
     roots: tuple[Path, ...]
-    generation: int  # the server's configuration generation
+    generation: tuple[int, int]  # the server's configuration and project generations
 
 
 class FixError(Exception):
@@ -40,7 +40,7 @@ class FixError(Exception):
 def _worker_main(conn: Connection) -> None:
     """Child process: answer fix jobs until the pipe closes."""
     configs = Configs()
-    generation = 0
+    generation = (0, 0)
     while True:
         try:
             job: FixJob = conn.recv()

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcContentModified
+from pygls.exceptions import FeatureRequestError, JsonRpcContentModified
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -151,6 +151,13 @@ class IdemlintServer(LanguageServer):
             out.append(Path(root))
         return out
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Errors outside a request (e.g. a malformed notification) go to the client's log,
+        not to a pop-up; a request's error is in its response already."""
+        if source is FeatureRequestError:
+            return
+        self.log(f"idemlint: {getattr(source, '__name__', source)}: {error!r}")
+
     def reset_configuration(self) -> None:
         self.configs.reset()
         self._reported_config_errors.clear()
@@ -207,17 +214,22 @@ class IdemlintServer(LanguageServer):
             with contextlib.suppress(Exception):
                 await asyncio.shield(running)
         analysed = self.analyses.get(uri)
-        if (
-            analysed is not None
-            and analysed.generation == self.configs.generation
-            and analysed.text == document[1]
-        ):
+        if analysed is not None and self.is_analysed(uri, document[1]):
             return replace(analysed, version=document[0], messages=[])
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self.worker, self.analyse_safely, uri, *document)
         self.running[uri] = future
         future.add_done_callback(lambda done: self._analysed(uri, done))
         return await asyncio.shield(future)
+
+    def is_analysed(self, uri: str, text: str) -> bool:
+        """Whether the latest analysis of ``uri`` is of ``text`` under today's settings."""
+        analysed = self.analyses.get(uri)
+        return (
+            analysed is not None
+            and analysed.generation == self.configs.generation
+            and analysed.text == text
+        )
 
     def _analysed(self, uri: str, future: asyncio.Future[Analysis | str]) -> None:
         if self.running.get(uri) is future:
@@ -466,7 +478,7 @@ class IdemlintServer(LanguageServer):
         """The safe fixes of the document as one edit (the engine's fix loop, in a worker
         process: cancelling the request kills it)."""
         job = FixJob(source.path, analysis.path, source.text, tuple(self.roots()),
-                     self.configs.generation)
+                     (self.configs.generation, self.configs.projects))
         try:
             fixed = await self.fixer.fix(job)
         except FixError as exc:
@@ -612,7 +624,8 @@ def create_server() -> IdemlintServer:
         document = ls.workspace.get_text_document(uri)
         ls.docs[uri] = (params.text_document.version, document.source)
         ls.supersede(uri)
-        ls.schedule(uri, ls.debounce.delay(uri))
+        # Text that is already analysed (a version bump, an undo) needs no quiet period.
+        ls.schedule(uri, 0 if ls.is_analysed(uri, document.source) else ls.debounce.delay(uri))
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE, lsp.SaveOptions(include_text=False))
     async def did_save(ls: IdemlintServer, params: lsp.DidSaveTextDocumentParams) -> None:
