@@ -67,7 +67,10 @@ class LspClient:
                     line = line.strip()
                     if not line:
                         break
-                    name, _, value = line.decode("ascii").partition(":")
+                    name, colon, value = line.decode("ascii", "replace").partition(":")
+                    if not colon:  # not a header: something wrote to the server's stdout
+                        self.stderr.append(b"client: not an LSP header: " + line + b"\n")
+                        return
                     headers[name.strip().lower()] = value.strip()
                 length = int(headers["content-length"])
                 body = stream.read(length)

@@ -9,7 +9,10 @@ document changed meanwhile. Workers start on first use and are reused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
+import os
+import sys
 import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +42,10 @@ class FixError(Exception):
 
 def _worker_main(conn: Connection) -> None:
     """Child process: answer fix jobs until the pipe closes."""
+    # The inherited stdout is the server's JSON-RPC channel: nothing may be written to it.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
     configs = Configs()
     generation = (0, 0)
     while True:

@@ -712,6 +712,8 @@ def serve(stdin: Any = None, stdout: Any = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(message)s")
     server = create_server()
     tune_gc()  # as for `check`: far fewer collections over large syntax trees
+    if stdout is None:  # stdout is the JSON-RPC channel: a stray print must not reach it
+        stdout, sys.stdout = sys.stdout.buffer, sys.stderr
     server.start_io(stdin, stdout)
     # The client closed stdin without `exit`: end now, even with an analysis running.
     server.stop_work()
