@@ -369,7 +369,6 @@ class IdemlintServer(LanguageServer):
         document = self.docs.get(uri)
         if document is None:
             return None
-        self.fixer.warm_up()  # the user is at the keyboard: fix-all may follow
         analysis = await self.analysis(uri, document)
         if isinstance(analysis, str):
             self.log(analysis)
@@ -468,6 +467,7 @@ class IdemlintServer(LanguageServer):
         action = lsp.CodeAction(title=FIX_ALL_TITLE, kind=FIX_ALL_KIND)
         if self.resolves_edits:  # the fix loop runs only when the client picks the action
             action.data = {"uri": analysis.uri, "version": analysis.version}
+            self.fixer.warm_up()  # so that a worker is ready by then
             return action
         action.edit = await self.fix_all_edit(analysis, source, positions)
         return action if action.edit is not None else None
