@@ -10,6 +10,8 @@ Prints medians and p95 of:
 * didChange -> publishDiagnostics over stdio, one keystroke-sized edit at a time, with the
   default (adaptive) debounce, with the debounce off, and with the old fixed 150 ms;
 * the same for a didChange that does not change the text (the analysis is reused);
+* typing bursts: 5 keystrokes 80 ms apart, timed from the last one (what "diagnostics after
+  the last keystroke" means when analyses of earlier keystrokes may still be running);
 * with ``--fix-all-mb N``: a small document's diagnostics and code actions while a fix-all
   runs on an N MB document.
 """
@@ -115,8 +117,10 @@ def measure_analysis(text: str, runs: int) -> tuple[list[float], list[float]]:
     return wall, cpu
 
 
-def measure(text: str, edits: int, debounce_ms: int | None, same_text: bool = False
-            ) -> list[float]:
+def measure(text: str, edits: int, debounce_ms: int | None, same_text: bool = False,
+            burst: int = 1) -> list[float]:
+    """Milliseconds from the last didChange of a burst of ``burst`` keystrokes (80 ms apart)
+    to the diagnostics of that version."""
     env = {} if debounce_ms is None else {DEBOUNCE_ENV: str(debounce_ms)}
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
@@ -131,13 +135,18 @@ def measure(text: str, edits: int, debounce_ms: int | None, same_text: bool = Fa
             lines = text.split("\n")
             target = next(i for i, line in enumerate(lines) if "0.1 * total" in line)
             samples: list[float] = []
-            for version in range(2, edits + 2):
-                new = text if same_text else _edited(lines, target, version)
-                started = time.perf_counter()
-                client.change(uri, new, version)
+            version = 1
+            for _ in range(edits):
+                for keystroke in range(burst):
+                    if keystroke:
+                        time.sleep(0.08)
+                    version += 1
+                    new = text if same_text else _edited(lines, target, version)
+                    started = time.perf_counter()
+                    client.change(uri, new, version)
                 client.diagnostics(uri, version=version, timeout=60)
                 samples.append((time.perf_counter() - started) * 1000)
-                time.sleep(0.05)  # a pause between keystrokes
+                time.sleep(0.3)  # a pause: earlier publications arrive and are skipped
             client.shutdown()
         finally:
             client.kill()
@@ -217,6 +226,10 @@ def main() -> None:
         ("didChange -> diagnostics, debounce off", measure(text, args.edits, 0)),
         ("didChange -> diagnostics, fixed 150 ms", measure(text, args.edits, 150)),
         ("unchanged text -> diagnostics (reused)", measure(text, args.edits, None, True)),
+        ("typing burst (5 x 80 ms), adaptive", measure(text, args.edits // 2, None, burst=5)),
+        ("typing burst (5 x 80 ms), debounce off", measure(text, args.edits // 2, 0, burst=5)),
+        ("typing burst (5 x 80 ms), fixed 150 ms",
+         measure(text, args.edits // 2, 150, burst=5)),
     ]
     for label, samples in results:
         report(label, samples)

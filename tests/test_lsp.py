@@ -448,7 +448,7 @@ def test_long_fix_all_blocks_neither_other_documents_nor_exit(
         quick = client.code_actions(uri, sleep["range"], [sleep], only=["quickfix"])
         fix_all = client.code_actions(uri, _range(0, 0), only=["source.fixAll"])
         elapsed = time.monotonic() - started
-        assert elapsed < 10, elapsed  # not the 120 s of the other document's fix-all
+        assert elapsed < 30, elapsed  # not the 120 s of the other document's fix-all
         assert any("(safe fix)" in a["title"] for a in quick)
         assert [a["kind"] for a in fix_all] == ["source.fixAll.idemlint"]
         fixed = apply_workspace_edit({uri: text}, fix_all[0]["edit"])[uri]
@@ -659,7 +659,7 @@ def test_debounce_adapts_to_the_analysis_time(monkeypatch: pytest.MonkeyPatch) -
     assert debounce.delay_ms("a") == pytest.approx(60.0)  # half the median (not the outlier)
     for _ in range(9):
         debounce.record("b", 3.0)
-    assert debounce.delay_ms("b") == 400.0  # slow analysis: the ceiling
+    assert debounce.delay_ms("b") == 150.0  # slow analysis: the ceiling
     assert debounce.delay_ms("a") == pytest.approx(60.0)  # per document
     debounce.forget("a")
     assert debounce.delay_ms("a") == 50.0
