@@ -82,7 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     rule.add_argument("code", nargs="?", help="a rule code, e.g. IDL101")
     rule.add_argument("--all", action="store_true", help="list every rule")
 
-    sub.add_parser("lsp", help="run the language server on stdio")
+    lsp = sub.add_parser("lsp", help="run the language server on stdio")
+    lsp.add_argument("--stdio", action="store_true",
+                     help="speak on stdin/stdout (the default; accepted for LSP clients)")
     return parser
 
 
@@ -92,10 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "rule":
             return _rule(args)
         if args.command == "lsp":
-            from .lsp import serve
-
-            serve()
-            return EXIT_CLEAN
+            try:
+                from .lsp import serve
+            except ImportError as exc:  # the `lsp` extra is not installed
+                raise UsageError(
+                    f"`idemlint lsp` needs pygls 2 and lsprotocol ({exc}); "
+                    'install them with: pip install "idemlint[lsp]"'
+                ) from exc
+            return serve()
         if args.command != "check":
             _parser().print_help(sys.stderr)
             return EXIT_ERROR
