@@ -1,0 +1,126 @@
+"""Temporal in the journaled-action family (IDL201, IDL204, IDL206, IDL208, IDL211, IDL212):
+activities in other modules of the tree, the profile tables the rules read, and the SDK facts
+the decisions rest on (checked against the installed temporalio)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from idemlint.testing import fix_code, settings_for
+
+from .test_actions import lint, lint_tree, src, where
+
+ACTIVITIES = """
+    from temporalio import activity
+
+
+    @activity.defn
+    async def charge(amount: int) -> str:
+        return f"charged {amount}"
+
+
+    def plain(amount: int) -> int:
+        return amount
+"""
+
+
+def test_idl208_activity_imported_from_another_module(tmp_path: Path) -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/activities.py": ACTIVITIES,
+        "shop/workflows.py": """
+            from datetime import timedelta
+
+            from temporalio import workflow
+
+            from . import activities
+            from .activities import charge, plain
+
+
+            @workflow.defn
+            class Checkout:
+                @workflow.run
+                async def run(self, amount: int) -> str:
+                    ok = await workflow.execute_activity(
+                        charge, amount, start_to_close_timeout=timedelta(seconds=5)
+                    )
+                    again = await charge(plain(amount))
+                    more = await activities.charge(amount)
+                    return ok + again + more
+        """,
+    }
+    found = lint_tree(tmp_path, files, "IDL208")
+    assert where(found["shop/workflows.py"]) == [("IDL208", 16, 23), ("IDL208", 17, 22)]
+    assert found["shop/activities.py"] == []
+    assert found["shop/workflows.py"][0].message.startswith("Activity `charge` is called directly")
+
+
+def test_idl208_the_timeout_comes_from_the_same_workflow_only() -> None:
+    code = """
+        from datetime import timedelta
+
+        from temporalio import activity, workflow
+
+
+        @activity.defn
+        async def charge(amount: int) -> str:
+            return f"charged {amount}"
+
+
+        @workflow.defn
+        class First:
+            @workflow.run
+            async def run(self, amount: int) -> str:
+                return await workflow.execute_activity(
+                    charge, amount, start_to_close_timeout=timedelta(seconds=5)
+                )
+
+
+        @workflow.defn
+        class Second:
+            @workflow.run
+            async def run(self, amount: int, timeout: timedelta) -> str:
+                await workflow.execute_activity(charge, amount, start_to_close_timeout=timeout)
+                return await charge(amount)
+    """
+    assert where(lint(code, "IDL208")) == [("IDL208", 25, 22)]
+    settings = settings_for({"select": ["IDL208"]})
+    # the only nearby timeout is a parameter of `run`: no fix
+    assert fix_code(src(code), settings, codes={"IDL208"}, unsafe=True) == src(code)
+
+
+def test_idl208_sync_activity_used_as_an_operand_is_parenthesised() -> None:
+    code = """
+        from datetime import timedelta
+
+        from temporalio import activity, workflow
+
+
+        @activity.defn
+        def label(name: str) -> str:
+            return name
+
+
+        @workflow.defn
+        class Labels:
+            @workflow.run
+            async def run(self, name: str) -> str:
+                await workflow.execute_activity(label, name, start_to_close_timeout=timedelta(seconds=5))
+                return label(name).upper()
+    """
+    settings = settings_for({"select": ["IDL208"]})
+    fixed = fix_code(src(code), settings, codes={"IDL208"}, unsafe=True)
+    assert fixed.splitlines()[15] == (
+        "        return (await workflow.execute_activity(label, name, "
+        "start_to_close_timeout=timedelta(seconds=5))).upper()"
+    )
+
+
+def test_activity_defn_returns_the_function_unchanged() -> None:
+    """The SDK fact IDL208 rests on: the decorator registers, it does not wrap."""
+    from temporalio import activity
+
+    async def charge(amount: int) -> str:
+        return str(amount)
+
+    assert activity.defn(charge) is charge
