@@ -365,6 +365,8 @@ class ActivityTables:
     timeouts: tuple[str, ...] = ()  # keywords of which a start needs at least one
     execute: str | None = None  # qualname of the call that runs an activity and waits for it
     awaitables: frozenset[str] = frozenset()  # module functions returning a coroutine
+    # a coroutine function that waits for completion -> the call that starts without waiting
+    start_instead: Mapping[str, str] = field(default_factory=dict)
     loop_bound: frozenset[str] = frozenset()  # functions that raise outside the workflow loop
     heartbeat: frozenset[str] = frozenset()  # calls that record an activity heartbeat
     heartbeat_keyword: str | None = None  # the start keyword that needs heartbeats
@@ -383,6 +385,7 @@ class ActivityTables:
             timeouts=tuple(_strings(raw, "timeouts", where)),
             execute=_string(raw, "execute", where),
             awaitables=frozenset(_strings(raw, "awaitables", where)),
+            start_instead=_names(raw, "start_instead", where),
             loop_bound=frozenset(_strings(raw, "loop_bound", where)),
             heartbeat=frozenset(_strings(raw, "heartbeat", where)),
             heartbeat_keyword=_string(raw, "heartbeat_keyword", where),
