@@ -4,6 +4,7 @@ the decisions rest on (checked against the installed temporalio)."""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 from idemlint.testing import fix_code, settings_for
@@ -124,3 +125,70 @@ def test_activity_defn_returns_the_function_unchanged() -> None:
         return str(amount)
 
     assert activity.defn(charge) is charge
+
+
+def _activity_view():  # type: ignore[no-untyped-def]
+    from idemlint.checks.actions._shared import activity_tables
+    from idemlint.knowledge import bundled
+
+    return activity_tables(bundled().frameworks["temporal"])
+
+
+def _sdk(qualname: str) -> object:
+    import importlib
+
+    module, _, name = qualname.rpartition(".")
+    if module.endswith(".unsafe"):
+        owner = importlib.import_module(module.rpartition(".")[0]).unsafe
+        return getattr(owner, name)
+    return getattr(importlib.import_module(module), name)
+
+
+def test_idl204_awaitables_are_exactly_the_coroutine_functions() -> None:
+    view = _activity_view()
+    for qualname in view.awaitables:
+        assert inspect.iscoroutinefunction(_sdk(qualname)), qualname
+    for qualname, kind in view.starts.items():
+        assert inspect.iscoroutinefunction(_sdk(qualname)) == (kind == "execute"), qualname
+    for execute, start in view.start_instead.items():
+        assert view.starts.get(execute, "execute") == "execute"
+        assert not inspect.iscoroutinefunction(_sdk(f"temporalio.workflow.{start}")) or (
+            start == "start_child_workflow"  # async def, returns the handle once started
+        )
+
+
+def test_idl206_the_sdk_requires_one_of_the_two_timeouts() -> None:
+    from temporalio.worker import _workflow_instance
+
+    source = inspect.getsource(_workflow_instance._WorkflowInstanceImpl._outbound_schedule_activity)
+    view = _activity_view()
+    assert view.timeouts == ("start_to_close_timeout", "schedule_to_close_timeout")
+    assert "if not input.start_to_close_timeout and not input.schedule_to_close_timeout" in source
+
+
+def test_idl206_temporal_arg_and_args_together() -> None:
+    code = """
+        from datetime import timedelta
+
+        from temporalio import activity, workflow
+
+
+        @activity.defn
+        async def charge(amount: int) -> str:
+            return f"charged {amount}"
+
+
+        @workflow.defn
+        class Checkout:
+            @workflow.run
+            async def run(self, amount: int) -> str:
+                t = timedelta(seconds=1)
+                a = await workflow.execute_activity(charge, amount, args=[], start_to_close_timeout=t)
+                b = await workflow.execute_activity(charge, amount, args=(amount,), start_to_close_timeout=t)
+                return a + b
+    """
+    found = lint(code, "IDL206")
+    assert [(f.line, f.column, f.message) for f in found] == [
+        (17, 66, "`workflow.execute_activity(...)` is given both an argument and `args=`; "
+                 "the SDK raises"),
+    ]
