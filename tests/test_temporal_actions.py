@@ -192,3 +192,66 @@ def test_idl206_temporal_arg_and_args_together() -> None:
         (17, 66, "`workflow.execute_activity(...)` is given both an argument and `args=`; "
                  "the SDK raises"),
     ]
+
+
+def test_idl201_loop_bound_functions_raise_outside_a_workflow_and_the_rest_do_not() -> None:
+    """The profile's `loop_bound` list against the SDK: each one reaches `_Runtime.current()`
+    (directly or through now/time/random); the helpers the rule leaves alone do not."""
+    import ast as pyast
+    import textwrap
+
+    def reaches_runtime(qualname: str, depth: int = 0) -> bool:
+        source = textwrap.dedent(inspect.getsource(_sdk(qualname)))  # type: ignore[arg-type]
+        if "_Runtime.current()" in source:
+            return True
+        tree = pyast.parse(source)
+        called = {n.func.id for n in pyast.walk(tree)
+                  if isinstance(n, pyast.Call) and isinstance(n.func, pyast.Name)}
+        return depth < 3 and any(
+            reaches_runtime(f"temporalio.workflow.{name}", depth + 1)
+            for name in called & {"time", "time_ns", "random", "random_seed",
+                                  "get_external_workflow_handle", "memo"}
+        )
+
+    view = _activity_view()
+    for qualname in view.loop_bound:
+        assert reaches_runtime(qualname), qualname
+    for free in ("in_workflow", "current_update_info", "create_nexus_client",
+                 "unsafe.imports_passed_through", "unsafe.sandbox_unrestricted",
+                 "unsafe.in_sandbox", "unsafe.is_sandbox_unrestricted"):
+        assert f"temporalio.workflow.{free}" not in view.loop_bound
+        assert not reaches_runtime(f"temporalio.workflow.{free}"), free
+
+
+def test_idl201_helper_in_another_module_called_from_an_activity(tmp_path: Path) -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/helpers.py": """
+            from temporalio import workflow
+
+
+            def trace_id() -> str:
+                return workflow.info().workflow_id
+
+
+            def safe_log(text: str) -> None:
+                workflow.logger.info(text)
+        """,
+        "shop/activities.py": """
+            from temporalio import activity
+
+            from .helpers import safe_log, trace_id
+
+
+            @activity.defn
+            async def charge(amount: int) -> str:
+                safe_log("charging")
+                return f"{trace_id()} {amount}"
+        """,
+    }
+    found = lint_tree(tmp_path, files, "IDL201")
+    assert [(f.line, f.column, f.message) for f in found["shop/activities.py"]] == [
+        (9, 15, "`trace_id()` runs in activity `charge` and calls `workflow.info()`, "
+                "which needs the workflow event loop"),
+    ]
+    assert found["shop/helpers.py"] == []
