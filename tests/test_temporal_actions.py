@@ -255,3 +255,83 @@ def test_idl201_helper_in_another_module_called_from_an_activity(tmp_path: Path)
                 "which needs the workflow event loop"),
     ]
     assert found["shop/helpers.py"] == []
+
+
+def test_idl211_activities_in_another_module_and_their_decorators(tmp_path: Path) -> None:
+    files = {
+        "jobs/__init__.py": "",
+        "jobs/beats.py": """
+            import asyncio
+            import functools
+
+            from temporalio import activity
+
+
+            async def _beat_forever() -> None:
+                while True:
+                    activity.heartbeat()
+                    await asyncio.sleep(1)
+
+
+            def heartbeating(fn):
+                @functools.wraps(fn)
+                async def wrapper(*args):
+                    task = asyncio.create_task(_beat_forever())
+                    try:
+                        return await fn(*args)
+                    finally:
+                        task.cancel()
+                return wrapper
+        """,
+        "jobs/activities.py": """
+            import functools
+
+            from temporalio import activity
+
+            from .beats import heartbeating
+
+
+            @activity.defn
+            async def silent(n: int) -> int:
+                return n
+
+
+            @activity.defn
+            @heartbeating
+            async def wrapped(n: int) -> int:
+                return n
+
+
+            @activity.defn
+            @functools.lru_cache
+            def cached(n: int) -> int:
+                return n
+        """,
+        "jobs/workflows.py": """
+            from datetime import timedelta
+
+            from temporalio import workflow
+
+            from .activities import cached, silent, wrapped
+
+            HB = timedelta(seconds=10)
+            T = timedelta(minutes=5)
+
+
+            @workflow.defn
+            class Jobs:
+                @workflow.run
+                async def run(self, n: int) -> int:
+                    a = await workflow.execute_activity(silent, n, start_to_close_timeout=T, heartbeat_timeout=HB)
+                    b = await workflow.execute_activity(wrapped, n, start_to_close_timeout=T, heartbeat_timeout=HB)
+                    c = await workflow.execute_activity(cached, n, start_to_close_timeout=T, heartbeat_timeout=HB)
+                    d = await workflow.execute_activity(silent, n, start_to_close_timeout=T, heartbeat_timeout=None)
+                    return a + b + c + d
+        """,
+    }
+    found = lint_tree(tmp_path, files, "IDL211")
+    assert [(f.line, f.column, f.message) for f in found["jobs/workflows.py"]] == [
+        (15, 82, "Activity `silent` never heartbeats (`activity.heartbeat`), so "
+                 "`heartbeat_timeout=` times out every attempt that runs longer"),
+    ]
+    assert found["jobs/workflows.py"][0].severity == "warning"
