@@ -335,3 +335,38 @@ def test_idl211_activities_in_another_module_and_their_decorators(tmp_path: Path
                  "`heartbeat_timeout=` times out every attempt that runs longer"),
     ]
     assert found["jobs/workflows.py"][0].severity == "warning"
+
+
+UNBOUNDED = """
+    import restate
+
+    svc = restate.Service("Pay")
+
+
+    def charge() -> str:
+        return "ok"
+
+
+    @svc.handler()
+    async def pay(ctx: restate.Context, options: restate.RunOptions) -> str:
+        a = await ctx.run("a", charge)
+        b = await ctx.run("b", charge, max_attempts=3)
+        c = await ctx.run("c", charge, None, 3)
+        d = await ctx.run_typed("d", charge, options)
+        e = await ctx.run_typed("e", charge, restate.RunOptions(max_retry_duration=None))
+        return a + b + c + d + e
+"""
+
+
+def test_idl212_restate_deprecated_run_and_unseen_options() -> None:
+    found = lint(UNBOUNDED, "IDL212")
+    assert where(found) == [("IDL212", 12, 15), ("IDL212", 16, 15)]
+    assert found[0].message == (
+        "`ctx.run(...)` runs without a retry limit: set `max_attempts` or `max_duration`"
+    )
+
+
+def test_idl212_is_opt_in() -> None:
+    from idemlint.testing import lint_code
+
+    assert [f for f in lint_code(src(UNBOUNDED), settings_for()) if f.code == "IDL212"] == []

@@ -47,6 +47,7 @@ class ActionTables:
     promise_value: str | None = None
     renamed_options: Mapping[str, str] = field(default_factory=dict)  # ignored -> use instead
     sends: Mapping[str, str] = field(default_factory=dict)  # call -> its fire-and-forget send
+    bounded_options: tuple[str, ...] = ()  # options fields that bound an action's retries
     deprecated: Mapping[str, DeprecatedAction] = field(default_factory=dict)
 
     @property
@@ -78,6 +79,7 @@ class ActionTables:
             promise_value=_string(raw, "promise_value", where),
             renamed_options=_names(raw, "renamed_options", where),
             sends=_names(raw, "sends", where),
+            bounded_options=tuple(_strings(raw, "bounded_options", where)),
             deprecated=deprecated,
         )
 
