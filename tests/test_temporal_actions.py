@@ -370,3 +370,33 @@ def test_idl212_is_opt_in() -> None:
     from idemlint.testing import lint_code
 
     assert [f for f in lint_code(src(UNBOUNDED), settings_for()) if f.code == "IDL212"] == []
+
+
+def test_idl204_start_activity_returns_a_task_that_runs_unawaited() -> None:
+    """Why `start_*` is not in `awaitables`: the handle is an asyncio.Task (already scheduled)."""
+    import asyncio
+
+    from temporalio import workflow
+
+    assert issubclass(workflow.ActivityHandle, asyncio.Task)
+
+
+def test_idl208_named_activity_and_generator_arguments() -> None:
+    code = """
+        import asyncio
+
+        from temporalio import activity, workflow
+
+
+        @activity.defn(name="charge-card")
+        async def charge(amount: int) -> str:
+            return f"charged {amount}"
+
+
+        @workflow.defn
+        class Batch:
+            @workflow.run
+            async def run(self, amounts: list[int]) -> list[str]:
+                return list(await asyncio.gather(*(charge(a) for a in amounts)))
+    """
+    assert where(lint(code, "IDL208")) == [("IDL208", 15, 44)]
