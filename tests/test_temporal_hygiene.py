@@ -1,0 +1,100 @@
+"""IDL501, IDL503, IDL504 on Temporal workflow code beyond the rule examples: the profile's
+`[tables.hygiene]` drives the wording and the fixes, activity code is exempt, a module holding
+both frameworks gets each framework's wording."""
+
+from __future__ import annotations
+
+from idemlint.testing import fix_code, lint_code, settings_for
+
+from .test_actions import src, where
+from .test_hygiene import with_tables
+
+
+def _lint(code: str, *codes: str):  # type: ignore[no-untyped-def]
+    settings = settings_for({"select": list(codes)})
+    return [f for f in lint_code(src(code), settings) if f.code in codes]
+
+
+def test_idl504_temporal_print_fix_shapes() -> None:
+    code = src("""
+        import sys
+
+        from temporalio import workflow
+
+
+        @workflow.defn
+        class W:
+            @workflow.run
+            async def run(self, name: str) -> None:
+                print(name)
+                print()
+                print(name, file=sys.stderr)
+                print(*[name])
+                workflow.logger.info("fine %s", name)
+    """)
+    settings = settings_for({"select": ["IDL504"]})
+    found = lint_code(code, settings)
+    assert where(found) == [("IDL504", 10, 9), ("IDL504", 11, 9), ("IDL504", 12, 9),
+                            ("IDL504", 13, 9)]
+    assert [f.fix.applicability if f.fix else None for f in found] == [
+        "unsafe", None, None, None,
+    ]
+    assert found[0].detail.startswith("Workflow code runs again on every replay of its history")
+    fixed = fix_code(code, settings, unsafe=True, codes={"IDL504"})
+    assert "        workflow.logger.info(name)\n        print()\n" in fixed
+    assert fix_code(code, settings, codes={"IDL504"}) == code  # nothing safe
+
+
+def test_idl504_module_with_both_frameworks_words_each_finding_for_its_own() -> None:
+    found = _lint("""
+        import restate
+        from temporalio import workflow
+
+        svc = restate.Service("S")
+
+
+        @svc.handler()
+        async def h(ctx: restate.Context) -> None:
+            print("restate")
+
+
+        @workflow.defn
+        class W:
+            @workflow.run
+            async def run(self) -> None:
+                print("temporal")
+    """, "IDL504")
+    assert [(f.line, f.message) for f in found] == [
+        (9, "`print()` repeats on every replay; log with `restate.getLogger(...)`"),
+        (16, "`print()` repeats on every replay; log with `workflow.logger`"),
+    ]
+
+
+def test_idl504_temporal_wording_and_fixes_come_from_the_profile() -> None:
+    """Without `[tables.hygiene]` the rule still reports, in neutral words, with no fix."""
+    code = src("""
+        import logging
+
+        from temporalio import workflow
+
+        logger = logging.getLogger(__name__)
+
+
+        @workflow.defn
+        class W:
+            @workflow.run
+            async def run(self) -> None:
+                logger.info("x")
+    """)
+    settings = settings_for({"select": ["IDL504"]})
+    kb = settings.kb
+    from dataclasses import replace
+
+    bare = replace(kb.frameworks["temporal"], tables={})
+    stripped = replace(settings, _kb=replace(kb, frameworks={**kb.frameworks, "temporal": bare}))
+    (finding,) = lint_code(code, stripped)
+    assert (finding.line, finding.column, finding.fix) == (12, 9, None)
+    assert finding.message == "`logger.info()` logs again on every replay; use a replay-aware logger"
+    # and the Restate profile's tables do not leak into Temporal findings
+    other = with_tables(settings, hygiene={"replay_logger": "mylogs.replay_logger"})
+    assert "mylogs" not in fix_code(code, other, codes={"IDL504"})
