@@ -98,3 +98,30 @@ def test_idl504_temporal_wording_and_fixes_come_from_the_profile() -> None:
     # and the Restate profile's tables do not leak into Temporal findings
     other = with_tables(settings, hygiene={"replay_logger": "mylogs.replay_logger"})
     assert "mylogs" not in fix_code(code, other, codes={"IDL504"})
+
+
+def test_idl503_temporal_detail_and_call_chain() -> None:
+    found = _lint("""
+        from temporalio import workflow
+
+        SEEN: set[str] = set()
+
+
+        def remember(item: str) -> None:
+            SEEN.add(item)
+
+
+        @workflow.defn
+        class W:
+            @workflow.run
+            async def run(self, item: str) -> None:
+                remember(item)
+    """, "IDL503")
+    assert where(found) == [("IDL503", 7, 5)]
+    assert found[0].message == (
+        "workflow code mutates process state `SEEN`; keep it on the workflow instance"
+    )
+    assert found[0].detail.startswith("Module and class state is not part of the workflow's")
+    assert found[0].detail.endswith(
+        " [reached from handler `run` via `remember()` (line 14)]"
+    )

@@ -35,8 +35,8 @@ class HygieneTables:
     logger_advice: str | None = None
     print_detail: str | None = None
     log_detail: str | None = None
-    # IDL503's wording: where durable state belongs, and the finding's detail.
-    state_advice: str | None = None
+    # IDL503's wording: the message (``{what}`` is the mutated state) and the detail.
+    state_message: str | None = None
     state_detail: str | None = None
     # IDL501: calls that raise a BaseException the SDK needs to see (a bare `except:` around
     # them swallows it even without an await), the name of the signal in the message, and
@@ -61,7 +61,7 @@ class HygieneTables:
             logger_advice=table.get("logger_advice"),
             print_detail=table.get("print_detail"),
             log_detail=table.get("log_detail"),
-            state_advice=table.get("state_advice"),
+            state_message=table.get("state_message"),
             state_detail=table.get("state_detail"),
             base_exception_raisers=frozenset(table.get("base_exception_raisers", ())),
             suspension_signal=table.get("suspension_signal"),
