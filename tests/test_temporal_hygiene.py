@@ -125,3 +125,34 @@ def test_idl503_temporal_detail_and_call_chain() -> None:
     assert found[0].detail.endswith(
         " [reached from handler `run` via `remember()` (line 14)]"
     )
+
+
+def test_idl501_temporal_detail_and_no_fix_when_the_body_checks_cancellation() -> None:
+    found = _lint("""
+        import asyncio
+
+        from temporalio import workflow
+        from temporalio.exceptions import is_cancelled_exception
+
+
+        async def idle() -> int:
+            return 0
+
+
+        @workflow.defn
+        class W:
+            @workflow.run
+            async def run(self) -> str:
+                try:
+                    await idle()
+                except:
+                    pass
+                try:
+                    await asyncio.sleep(1)
+                except BaseException as e:
+                    return "cancelled" if is_cancelled_exception(e) else "failed"
+                return "ok"
+    """, "IDL501")
+    assert where(found) == [("IDL501", 21, 9)]
+    assert found[0].fix is None
+    assert found[0].detail.startswith("The `try` body awaits in workflow code (line 20).")

@@ -39,10 +39,10 @@ class HygieneTables:
     state_message: str | None = None
     state_detail: str | None = None
     # IDL501: calls that raise a BaseException the SDK needs to see (a bare `except:` around
-    # them swallows it even without an await), the name of the signal in the message, and
+    # them swallows it even without an await), the message (``{shown}`` is the clause) and
     # the finding's detail (``{line}`` is the awaiting line).
     base_exception_raisers: frozenset[str] = frozenset()
-    suspension_signal: str | None = None
+    suspension_message: str | None = None
     suspension_detail: str | None = None
     # IDL501: every await in durable code can receive the SDK's signal (a framework whose
     # cancellation and eviction are delivered to any awaiting task), not only journaled ones.
@@ -64,7 +64,7 @@ class HygieneTables:
             state_message=table.get("state_message"),
             state_detail=table.get("state_detail"),
             base_exception_raisers=frozenset(table.get("base_exception_raisers", ())),
-            suspension_signal=table.get("suspension_signal"),
+            suspension_message=table.get("suspension_message"),
             suspension_detail=table.get("suspension_detail"),
             every_await_suspends=bool(table.get("every_await_suspends", False)),
         )
