@@ -156,3 +156,103 @@ def test_idl501_temporal_detail_and_no_fix_when_the_body_checks_cancellation() -
     assert where(found) == [("IDL501", 21, 9)]
     assert found[0].fix is None
     assert found[0].detail.startswith("The `try` body awaits in workflow code (line 20).")
+
+
+def test_idl505_what_is_known_and_what_is_not() -> None:
+    found = _lint("""
+        import asyncio
+
+        from temporalio import workflow
+        from temporalio.exceptions import ApplicationError
+        from mylib.errors import DomainError
+
+
+        class Rejected(ApplicationError):
+            pass
+
+
+        class Refused(Rejected):
+            pass
+
+
+        class Broken(RuntimeError):
+            pass
+
+
+        @workflow.defn
+        class W:
+            @workflow.run
+            async def run(self, n: int) -> None:
+                if n == 1:
+                    raise Refused("a failure two classes down")
+                if n == 2:
+                    raise asyncio.TimeoutError()
+                if n == 3:
+                    raise DomainError("imported: not known")
+                try:
+                    raise Broken("caught by its base")
+                except RuntimeError as error:
+                    raise error
+                raise Broken
+    """, "IDL505")
+    assert where(found) == [("IDL505", 34, 9)]
+    assert found[0].severity == "warning"
+    assert found[0].message == (
+        "`Broken` fails the workflow task (retried forever), not the workflow; raise "
+        "`ApplicationError` (or list the type in `failure_exception_types=`)"
+    )
+    assert found[0].detail.startswith("An exception leaving a workflow's run handler")
+
+
+def test_idl505_failure_types_that_cannot_be_known_silence_the_class() -> None:
+    found = _lint("""
+        from temporalio import workflow
+
+        TYPES = [ValueError]
+
+
+        @workflow.defn(failure_exception_types=TYPES)
+        class A:
+            @workflow.run
+            async def run(self) -> None:
+                raise ValueError("listed through a name")
+
+
+        @workflow.defn(failure_exception_types=[Exception])
+        class B:
+            @workflow.run
+            async def run(self) -> None:
+                raise KeyError("Exception covers it")
+
+
+        @workflow.defn
+        class C:
+            @workflow.run
+            async def run(self) -> None:
+                raise ValueError("set at run time")
+
+            @workflow.dynamic_config
+            def config(self) -> workflow.DynamicWorkflowConfig:
+                return workflow.DynamicWorkflowConfig(failure_exception_types=[ValueError])
+
+
+        @workflow.defn
+        class D:
+            @workflow.run
+            async def run(self) -> None:
+                raise ValueError("reported")
+    """, "IDL505")
+    assert where(found) == [("IDL505", 35, 9)]
+
+
+def test_idl505_is_temporal_only() -> None:
+    assert _lint("""
+        import restate
+
+        svc = restate.Service("S")
+
+
+        @svc.handler()
+        async def h(ctx: restate.Context) -> None:
+            raise ValueError("retried by Restate, not a task failure")
+    """, "IDL505") == []

@@ -11,6 +11,7 @@ from typing import Any
 from ...analysis import ModuleAnalysis
 from ...knowledge import Framework
 from ...model import Unit
+from ...patterns import expand
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,15 @@ class HygieneTables:
     # IDL501: every await in durable code can receive the SDK's signal (a framework whose
     # cancellation and eviction are delivered to any awaiting task), not only journaled ones.
     every_await_suspends: bool = False
+    # IDL505: the entry-point roles whose uncaught exception fails the workflow task unless it
+    # is a failure exception (qualified names, brace patterns allowed), the class decorator's
+    # keyword listing more failure types, and the advice of the message.
+    task_failure_roles: frozenset[str] = frozenset()
+    failure_exceptions: frozenset[str] = frozenset()
+    failure_types_keyword: str | None = None
+    failure_advice: str | None = None
+    # IDL505: a method decorator that can set the failure types at run time.
+    dynamic_config: str | None = None
 
     @classmethod
     def read(cls, table: Mapping[str, Any]) -> HygieneTables:
@@ -67,6 +77,13 @@ class HygieneTables:
             suspension_message=table.get("suspension_message"),
             suspension_detail=table.get("suspension_detail"),
             every_await_suspends=bool(table.get("every_await_suspends", False)),
+            task_failure_roles=frozenset(table.get("task_failure_roles", ())),
+            failure_exceptions=frozenset(
+                name for pattern in table.get("failure_exceptions", ()) for name in expand(pattern)
+            ),
+            failure_types_keyword=table.get("failure_types_keyword"),
+            failure_advice=table.get("failure_advice"),
+            dynamic_config=table.get("dynamic_config"),
         )
 
 
