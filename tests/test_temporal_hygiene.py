@@ -256,3 +256,159 @@ def test_idl505_is_temporal_only() -> None:
         async def h(ctx: restate.Context) -> None:
             raise ValueError("retried by Restate, not a task failure")
     """, "IDL505") == []
+
+
+# Each IDL506 problem alone: the rule reports it at one line, and the real SDK rejects it with
+# the message quoted (so the rule and temporalio/workflow/_definition.py agree).
+IDL506_CASES = [
+    ("""
+        @workflow.defn
+        class W:
+            @workflow.run
+            def run(self) -> None: ...
+     """, 4, "Workflow run method must be an async function"),
+    ("""
+        @workflow.defn
+        class W:
+            @workflow.signal
+            def s(self) -> None: ...
+     """, 2, "Missing @workflow.run method"),
+    ("""
+        @workflow.defn
+        class W:
+            @workflow.run
+            async def a(self) -> None: ...
+
+            @workflow.run
+            async def b(self) -> None: ...
+     """, 7, "Multiple @workflow.run methods"),
+    ("""
+        class Base:
+            @workflow.run
+            async def run(self) -> None: ...
+
+
+        @workflow.defn
+        class W(Base):
+            pass
+     """, 7, "@workflow.run method run must be defined on W"),
+    ("""
+        class Base:
+            @workflow.run
+            async def run(self) -> None: ...
+
+
+        @workflow.defn
+        class W(Base):
+            @workflow.run
+            async def other(self) -> None: ...
+     """, 7, "@workflow.run defined on Base.run but not on the override"),
+    ("""
+        def make() -> None:
+            @workflow.defn
+            class W:
+                @workflow.run
+                async def run(self) -> None: ...
+        make()
+     """, 3, "Local classes unsupported"),
+    ("""
+        class Outer:
+            @workflow.defn
+            class W:
+                @workflow.run
+                async def run(self) -> None: ...
+     """, 3, "@workflow.run method run must be defined on Outer.W"),
+    ("""
+        @workflow.defn
+        class W:
+            @workflow.init
+            def __init__(self, a: int) -> None: ...
+
+            @workflow.run
+            async def run(self, a: str) -> None: ...
+     """, 4, "@workflow.init and @workflow.run method parameters do not match"),
+    ("""
+        @workflow.defn
+        class W:
+            @workflow.init
+            def __init__(self, a: int = 1) -> None: ...
+
+            @workflow.run
+            async def run(self, a: int) -> None: ...
+     """, 4, "@workflow.init and @workflow.run method parameters do not match"),
+    ("""
+        @workflow.defn
+        class W:
+            @workflow.init
+            def setup(self) -> None: ...
+
+            @workflow.run
+            async def run(self) -> None: ...
+     """, 4, "@workflow.init may only be used on the __init__ method"),
+    ("""
+        @workflow.defn
+        class W:
+            @workflow.run
+            async def run(self) -> None: ...
+
+            @workflow.update
+            async def u(self, a: int) -> None: ...
+
+            @u.validator
+            def v(self, a: str) -> None: ...
+     """, 10, "Update validator method v parameters do not match update method u"),
+    ("""
+        @workflow.defn(dynamic=True)
+        class W:
+            @workflow.run
+            async def run(self, args: typing.Sequence[RawValue]) -> None: ...
+     """, 4, "Dynamic workflow must accept a single Sequence[temporalio.common.RawValue]"),
+    ("""
+        @workflow.defn(dynamic=True)
+        class W:
+            @workflow.run
+            async def run(self, a: Sequence[RawValue], b: int) -> None: ...
+     """, 4, "Dynamic workflow must accept a single Sequence[temporalio.common.RawValue]"),
+    ("""
+        @workflow.defn
+        class W:
+            @workflow.run
+            async def run(self) -> None: ...
+
+            @workflow.dynamic_config
+            def config(self) -> workflow.DynamicWorkflowConfig: ...
+     """, 7, "@workflow.dynamic_config can only be used in dynamic workflows"),
+]
+IDL506_HEADER = """\
+import typing
+from collections.abc import Sequence
+
+from temporalio import workflow
+from temporalio.common import RawValue
+"""
+
+
+def test_idl506_each_problem_is_one_the_sdk_raises(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from .sdk_build import build_app
+
+    for body, line, sdk_message in IDL506_CASES:
+        code = IDL506_HEADER + src(body)
+        offset = IDL506_HEADER.count("\n")
+        found = [f for f in lint_code(code, settings_for({"select": ["IDL506"]}))]
+        assert [(f.code, f.line - offset) for f in found] == [("IDL506", line)], (body, found)
+        with pytest.raises((ValueError, TypeError), match=__import__("re").escape(sdk_message)):
+            build_app(code, tmp_path)
+
+
+def test_idl506_bases_from_another_module_are_not_looked_into() -> None:
+    assert _lint("""
+        import temporalio.workflow as wf
+        from myproject.base import Base
+
+
+        @wf.defn
+        class Child(Base):
+            pass
+    """, "IDL506") == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...analysis import ModuleAnalysis
@@ -57,6 +57,8 @@ class HygieneTables:
     failure_advice: str | None = None
     # IDL505: a method decorator that can set the failure types at run time.
     dynamic_config: str | None = None
+    # IDL506: what the SDK validates in a workflow definition (``[tables.hygiene.definition]``).
+    definition: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def read(cls, table: Mapping[str, Any]) -> HygieneTables:
@@ -84,6 +86,7 @@ class HygieneTables:
             failure_types_keyword=table.get("failure_types_keyword"),
             failure_advice=table.get("failure_advice"),
             dynamic_config=table.get("dynamic_config"),
+            definition=dict(table.get("definition", {})),
         )
 
 
