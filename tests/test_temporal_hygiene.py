@@ -412,3 +412,62 @@ def test_idl506_bases_from_another_module_are_not_looked_into() -> None:
         class Child(Base):
             pass
     """, "IDL506") == []
+
+
+def test_idl210_severities_and_a_helper_shared_with_the_run_method() -> None:
+    found = _lint("""
+        from temporalio import workflow
+
+
+        def stamp() -> str:
+            return str(workflow.uuid4())
+
+
+        @workflow.defn
+        class W:
+            def __init__(self) -> None:
+                self.calls = 0
+
+            @workflow.run
+            async def run(self) -> str:
+                return stamp()
+
+            @workflow.query
+            def peek(self) -> str:
+                self.calls += 1
+                return stamp()
+    """, "IDL210")
+    assert [(f.line, f.column, f.severity) for f in found] == [
+        (5, 16, "error"), (19, 9, "warning"),
+    ]
+    assert found[0].message == (
+        "`workflow.uuid4()` in query `peek`: the handler is read-only and the call raises "
+        "`ReadOnlyContextError`"
+    )
+    assert found[1].message == "query `peek` changes workflow state `self.calls`"
+
+
+def test_idl210_restate_helper_receiving_the_context() -> None:
+    found = _lint("""
+        import restate
+
+        obj = restate.VirtualObject("O")
+
+
+        def save(ctx: restate.ObjectContext, value: int) -> None:
+            ctx.set("v", value)
+
+
+        @obj.handler()
+        async def write(ctx: restate.ObjectContext, value: int) -> None:
+            save(ctx, value)
+
+
+        @obj.handler(kind="shared")
+        async def read(ctx: restate.ObjectSharedContext) -> int:
+            save(ctx, 0)
+            return 0
+    """, "IDL210")
+    assert [(f.line, f.message) for f in found] == [
+        (7, "`ctx.set()` writes state in shared handler `read`"),
+    ]

@@ -59,6 +59,8 @@ class HygieneTables:
     dynamic_config: str | None = None
     # IDL506: what the SDK validates in a workflow definition (``[tables.hygiene.definition]``).
     definition: Mapping[str, Any] = field(default_factory=dict)
+    # IDL210: which handlers are read-only and what they must not do (``[tables.hygiene.read_only]``).
+    read_only: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def read(cls, table: Mapping[str, Any]) -> HygieneTables:
@@ -87,6 +89,7 @@ class HygieneTables:
             failure_advice=table.get("failure_advice"),
             dynamic_config=table.get("dynamic_config"),
             definition=dict(table.get("definition", {})),
+            read_only=dict(table.get("read_only", {})),
         )
 
 
