@@ -471,3 +471,54 @@ def test_idl210_restate_helper_receiving_the_context() -> None:
     assert [(f.line, f.message) for f in found] == [
         (7, "`ctx.set()` writes state in shared handler `read`"),
     ]
+
+
+def test_activities_in_another_module_are_not_workflow_code(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from .test_actions import lint_tree
+
+    found = lint_tree(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/activities.py": """
+            import logging
+
+            from temporalio import activity
+
+            SENT: list[str] = []
+
+
+            @activity.defn
+            async def send(to: str) -> None:
+                print("sending", to)
+                logging.info("sending %s", to)
+                SENT.append(to)
+                try:
+                    await activity.wait_for_cancelled()
+                except:
+                    pass
+                raise ValueError("retried by the activity's retry policy")
+        """,
+        "shop/workflows.py": """
+            from datetime import timedelta
+
+            from temporalio import workflow
+
+            with workflow.unsafe.imports_passed_through():
+                from shop.activities import send
+
+
+            @workflow.defn
+            class Notify:
+                @workflow.run
+                async def run(self, to: str) -> None:
+                    await workflow.execute_activity(
+                        send, to, start_to_close_timeout=timedelta(seconds=10)
+                    )
+
+                @workflow.query
+                def status(self) -> str:
+                    return "sent"
+        """,
+    }, "IDL210", "IDL501", "IDL503", "IDL504", "IDL505", "IDL506")
+    assert {name: where(f) for name, f in found.items()} == {
+        "shop/__init__.py": [], "shop/activities.py": [], "shop/workflows.py": [],
+    }
