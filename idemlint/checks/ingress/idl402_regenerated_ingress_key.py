@@ -10,8 +10,9 @@ from ...dataflow import Fresh, fresh_values
 from ...diagnostics import Finding
 from ...registry import Invalid, Valid
 from ...scopes import parent
-from ._calls import IngressCall, IngressRule
-from ._shared import regenerated_per_call
+from ._calls import IngressRule
+from ._shared import regenerated_per_call, retry_phrase
+from ._starts import workflow_starts
 
 
 class RegeneratedIngressKey(IngressRule):
@@ -59,6 +60,7 @@ class RegeneratedIngressKey(IngressRule):
     """
 
     code = "IDL402"
+    frameworks = ("restate", "temporal")
     name = "regenerated-ingress-key"
     summary = "Ingress idempotency key (or workflow id) generated anew for every call"
     severity = "error"
@@ -207,7 +209,7 @@ class RegeneratedIngressKey(IngressRule):
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
         for ic in self.calls(module):
             if ic.key is not None:
-                fresh = self._regenerated(module, ic, ic.key)
+                fresh = self._regenerated(module, ic.call, ic.key)
                 if fresh is not None:
                     via = f" (through `{fresh.via.name}`)" if fresh.via is not None else ""
                     yield module.finding(
@@ -219,7 +221,7 @@ class RegeneratedIngressKey(IngressRule):
                         "or create it once, before the retry loop, and reuse it",
                     )
             if ic.workflow and ic.workflow_id is not None:
-                fresh = self._regenerated(module, ic, ic.workflow_id)
+                fresh = self._regenerated(module, ic.call, ic.workflow_id)
                 if fresh is not None:
                     node = ic.workflow_id if ic.kind == "sdk" else fresh.node
                     yield module.finding(
@@ -231,12 +233,35 @@ class RegeneratedIngressKey(IngressRule):
                         "(the email, the order id)",
                     )
 
+        yield from self._starts(module)
+
+    def _starts(self, module: ModuleAnalysis) -> Iterable[Finding]:
+        """Workflow starts at a client with an id regenerated per call (outside workflow code:
+        a client there is I/O, reported by the nondeterminism rules)."""
+        include = self.settings.include_test_harness
+        for start in workflow_starts(module):
+            if (start.harness and not include) or start.region == "handler":
+                continue
+            fresh = self._regenerated(module, start.call, start.id)
+            if fresh is None:
+                continue
+            via = f" (through `{fresh.via.name}`)" if fresh.via is not None else ""
+            yield module.finding(
+                self,
+                start.id,
+                f"workflow id of {start.what} comes from `{fresh.spelled}`{via}",
+                detail=f"a new id for every call: {retry_phrase(start.region)} starts a second "
+                "workflow instead of reaching the first one (the id is the only deduplication "
+                "of a start); use an id of the business entity (the order id), or create it "
+                "once, before the retry loop, and keep it",
+            )
+
     @staticmethod
-    def _regenerated(module: ModuleAnalysis, ic: IngressCall, expr: ast.expr) -> Fresh | None:
+    def _regenerated(module: ModuleAnalysis, call: ast.Call, expr: ast.expr) -> Fresh | None:
         for fresh in fresh_values(module, expr):
             if fresh.context or _fallback(fresh.node, expr):
                 continue
-            if regenerated_per_call(module, fresh, ic.call):
+            if regenerated_per_call(module, fresh, call):
                 return fresh
         return None
 

@@ -10,6 +10,7 @@ from ...diagnostics import Finding
 from ...registry import Invalid, Valid
 from ...scopes import Kind
 from ._calls import IngressRule
+from ._starts import workflow_starts
 
 
 def _constant_key(module: ModuleAnalysis, expr: ast.expr) -> bool:
@@ -59,6 +60,8 @@ class ConstantIngressKey(IngressRule):
     """
 
     code = "IDL403"
+    frameworks = ("restate", "temporal")
+    opt_in_frameworks = ("temporal",)
     name = "constant-ingress-key"
     summary = "Constant idempotency key at the ingress (every request shares it)"
     severity = "error"
@@ -124,6 +127,32 @@ class ConstantIngressKey(IngressRule):
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
+        yield from self._keys(module)
+        yield from self._starts(module)
+
+    def _starts(self, module: ModuleAnalysis) -> Iterable[Finding]:
+        """Constant workflow ids at a client, in frameworks where the rule reports them (opt-in
+        for Temporal), unless the call sets a reuse or conflict policy (the author decided
+        what a shared id does)."""
+        include = self.settings.include_test_harness
+        for start in workflow_starts(module):
+            if (start.harness and not include) or start.policy or start.region == "handler":
+                continue
+            if not self.reports_for(start.framework.name) or not _constant_key(module, start.id):
+                continue
+            policy = start.tables.default_policy
+            yield module.finding(
+                self,
+                start.id,
+                f"constant workflow id `{module.text(start.id)}` on {start.what}",
+                detail="every start shares this id: "
+                + (f"with the default policies ({policy}). " if policy else "")
+                + "A fixed id alone does not make the start happen once; derive the id from "
+                "the request (an order id), or, for a deliberate singleton, set the reuse and "
+                "conflict policies",
+            )
+
+    def _keys(self, module: ModuleAnalysis) -> Iterable[Finding]:
         seen: set[int] = set()
         for ic in self.calls(module):
             key = ic.key

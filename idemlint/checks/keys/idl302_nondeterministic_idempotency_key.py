@@ -8,7 +8,14 @@ from ...analysis import ModuleAnalysis
 from ...dataflow import Fresh, fresh_values
 from ...diagnostics import Finding
 from ...registry import Invalid, Rule, Valid
-from ._shared import attached_by_key, explicit_recovery, handle_used, key_kept, keyed_calls
+from ._shared import (
+    attached_by_key,
+    command_ids,
+    explicit_recovery,
+    handle_used,
+    key_kept,
+    keyed_calls,
+)
 
 
 class NondeterministicIdempotencyKey(Rule):
@@ -55,6 +62,7 @@ class NondeterministicIdempotencyKey(Rule):
     """
 
     code = "IDL302"
+    frameworks = ("restate", "temporal")
     name = "nondeterministic-idempotency-key"
     summary = "Idempotency key built inside a handler from values that change on replay"
     severity = "error"
@@ -207,6 +215,34 @@ class NondeterministicIdempotencyKey(Rule):
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
+        yield from self._keys(module)
+        yield from self._command_ids(module)
+
+    def _command_ids(self, module: ModuleAnalysis) -> Iterable[Finding]:
+        """Ids of commands scheduled from workflow code (a child workflow, an activity) built
+        from values that change on replay."""
+        for cid in command_ids(module):
+            plain = [f for f in fresh_values(module, cid.value) if not f.context]
+            if not plain:
+                continue
+            fresh = plain[0]
+            where = f" (through `{fresh.via.name}`)" if fresh.via is not None else ""
+            source = f"`{cid.id_source}` or " if cid.id_source else ""
+            yield module.finding(
+                self,
+                cid.value,
+                f"{cid.spec.what} from `{fresh.spelled}` changes on replay; use {source}an id "
+                "from the input",
+                detail=(
+                    f"The {cid.spec.what} is built from `{fresh.spelled}`{where} in workflow "
+                    "code. It is part of the command recorded in the history, and a replay "
+                    "compares it with the record: a new value fails the replay with a "
+                    "nondeterminism error (TMPRL1100). Build it from the workflow's input or "
+                    f"draw it from {source.removesuffix(' or ') or 'a deterministic source'}."
+                ),
+            )
+
+    def _keys(self, module: ModuleAnalysis) -> Iterable[Finding]:
         for kc in keyed_calls(module):
             fresh = fresh_values(module, kc.value)
             plain = [f for f in fresh if not f.context]
