@@ -57,6 +57,28 @@ class ConstantIngressKey(IngressRule):
     ## Options
     - `include-test-harness = true`: also check test-harness clients.
     - `ingress-urls`: see IDL401.
+
+    ## Temporal
+    **Opt-in for Temporal**: enabled by default for Restate, it reports Temporal code only when
+    selected explicitly (`select`/`extend-select = ["IDL403"]`, or a prefix such as `IDL4`). A
+    fixed workflow id is how singleton and entity workflows are written, so a constant is not a
+    bug by itself.
+
+    It then reports a constant `id=` (a literal, an f-string without placeholders, a module-level
+    constant) given to a workflow start at the client (`start_workflow`, `execute_workflow`,
+    standalone activities, `WithStartWorkflowOperation(...)`; see IDL402) that sets neither
+    `id_reuse_policy` nor `id_conflict_policy`. A fixed id alone does not make the start happen
+    once: with the default policies (`temporalio/client/_client.py`: `id_reuse_policy=
+    ALLOW_DUPLICATE`, `id_conflict_policy=UNSPECIFIED`), a second start fails with
+    `WorkflowAlreadyStartedError` while the first run is open, and once it has closed the same id
+    starts a **new run** — replay tests against a dev server confirmed that a stable id did not
+    stop a second run after the first had closed. What decides it is `id_reuse_policy=
+    REJECT_DUPLICATE` (never again) or `ALLOW_DUPLICATE_FAILED_ONLY`, and `id_conflict_policy=
+    USE_EXISTING` (attach to the running one). A call that sets either policy has decided what
+    the shared id does and is not reported.
+
+    Derive the id from the request (`id=f"report-{day}"`), or set the policies of the singleton
+    you mean. No fix.
     """
 
     code = "IDL403"
@@ -100,7 +122,55 @@ class ConstantIngressKey(IngressRule):
                     assert first == await env.client.service_call(greet, "Ada", idempotency_key="k1")
         """, note="tests of deduplication use constant keys on purpose"),
     ]
+    VALID += [
+        Valid("""
+            from temporalio import workflow
+            from temporalio.client import Client
+            from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+
+            @workflow.defn
+            class ReportWorkflow:
+                @workflow.run
+                async def run(self, day: str) -> str:
+                    return day
+
+
+            async def nightly(client: Client, day: str) -> None:
+                await client.start_workflow(ReportWorkflow.run, day, id=f"report-{day}", task_queue="reports")
+                await client.start_workflow(
+                    ReportWorkflow.run, day, id="report-singleton", task_queue="reports",
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                )
+        """, note="Temporal (selected): an id from the request; a singleton with its policies"),
+    ]
     INVALID = [
+        Invalid(
+            """
+                import temporalio.client
+                from temporalio import workflow
+
+                REPORT_ID = "nightly-report"
+
+
+                @workflow.defn
+                class ReportWorkflow:
+                    @workflow.run
+                    async def run(self, day: str) -> str:
+                        return day
+
+
+                async def nightly(day: str) -> None:
+                    client = await temporalio.client.Client.connect("localhost:7233")
+                    for queue in ("reports", "reports-eu"):
+                        await client.start_workflow(ReportWorkflow.run, day, id=REPORT_ID, task_queue=queue)
+                    await client.execute_workflow(ReportWorkflow.run, day, id="cleanup", task_queue="reports")
+            """,
+            ((17, 65), (18, 63)),
+            message="constant workflow id",
+            note="Temporal, selected explicitly (the examples select the rule's code)",
+        ),
         Invalid(
             """
                 import httpx
