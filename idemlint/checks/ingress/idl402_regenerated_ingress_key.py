@@ -74,7 +74,8 @@ class RegeneratedIngressKey(IngressRule):
     start while the first runs, or returns the running workflow with `USE_EXISTING`). A new id
     on a retry defeats both: a client that retries after a timeout, or an activity that starts a
     workflow and is retried (activities are retried until they succeed by default), starts a
-    *second* workflow. The update id of `start/execute_update_with_start_workflow(..., id=)` is
+    *second* workflow (the replay case `T-start-id`, against a Temporal dev server, shows it).
+    The update id of `start/execute_update_with_start_workflow(..., id=)` is
     not a start (it defaults to a new UUID) and is not reported. There is no
     `signal_with_start_workflow` in temporalio 1.35: signal-with-start is
     `start_workflow(..., start_signal=...)`, covered as `start_workflow`.

@@ -71,8 +71,9 @@ class ConstantIngressKey(IngressRule):
     once: with the default policies (`temporalio/client/_client.py`: `id_reuse_policy=
     ALLOW_DUPLICATE`, `id_conflict_policy=UNSPECIFIED`), a second start fails with
     `WorkflowAlreadyStartedError` while the first run is open, and once it has closed the same id
-    starts a **new run** — replay tests against a dev server confirmed that a stable id did not
-    stop a second run after the first had closed. What decides it is `id_reuse_policy=
+    starts a **new run** — the replay case `T-start-id` (run against a Temporal dev server)
+    showed a retry after the first run had closed starting the workflow again with a stable id,
+    until `id_reuse_policy=REJECT_DUPLICATE` was set. What decides it is `id_reuse_policy=
     REJECT_DUPLICATE` (never again) or `ALLOW_DUPLICATE_FAILED_ONLY`, and `id_conflict_policy=
     USE_EXISTING` (attach to the running one). A call that sets either policy has decided what
     the shared id does and is not reported.
