@@ -354,3 +354,21 @@ def test_temporal_example_builds_as_worker_lists(name: str, code: str, tmp_path:
 def test_every_code_of_this_branch_has_temporal_examples() -> None:
     names = {name.split("-")[0] + "-" + name.split("-")[1] for name, _ in TEMPORAL_CASES}
     assert {f"{code}-{kind}" for code in OURS for kind in ("valid", "invalid")} <= names
+
+
+def test_add_noqa_on_the_temporal_example(tmp_path: Path, cli: Callable[..., Run]) -> None:
+    import re
+    import shutil
+
+    shutil.copytree(ROOT / "examples" / "temporal", tmp_path / "temporal")
+    first = cli("check", "--add-noqa", "temporal", cwd=tmp_path)
+    assert first.code == 0
+    for name, line, code in (("activities.py", 64, "IDL402"), ("starter.py", 22, "IDL402"),
+                             ("workflows.py", 82, "IDL302")):
+        text = (tmp_path / "temporal" / name).read_text(encoding="utf-8").splitlines()[line - 1]
+        assert re.search(rf"# noqa: (IDL\d+, )*{code}\b", text), text
+    snapshot = {p: p.read_bytes() for p in (tmp_path / "temporal").rglob("*.py")}
+    assert cli("check", "temporal", cwd=tmp_path).code == 0
+    second = cli("check", "--add-noqa", "temporal", cwd=tmp_path)
+    assert second.code == 0 and "Added 0 noqa directives." in second.err
+    assert snapshot == {p: p.read_bytes() for p in (tmp_path / "temporal").rglob("*.py")}
