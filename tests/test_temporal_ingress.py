@@ -158,6 +158,30 @@ def test_test_environment_clients_only_with_the_switch() -> None:
     assert spots(ENVIRONMENT, config) == [("IDL402", 16, 64), ("IDL402", 19, 54)]
 
 
+def test_starts_inside_tests_only_with_the_switch() -> None:
+    code = """\
+        import uuid
+
+        from temporalio.client import Client
+
+
+        async def test_order(client: Client) -> None:
+            await client.execute_workflow("Order", id=str(uuid.uuid4()), task_queue="q")
+
+
+        class TestOrders:
+            async def start(self, client: Client) -> None:
+                await client.start_workflow("Order", id=str(uuid.uuid4()), task_queue="q")
+
+
+        async def start_order(client: Client) -> None:
+            await client.start_workflow("Order", id=str(uuid.uuid4()), task_queue="q")
+        """
+    assert spots(code) == [("IDL402", 16, 45)]
+    config = {"select": ["IDL402"], "include-test-harness": True}
+    assert spots(code, config) == [("IDL402", 7, 47), ("IDL402", 12, 49), ("IDL402", 16, 45)]
+
+
 def test_a_client_in_workflow_code_is_left_to_the_io_rules() -> None:
     code = """\
         import uuid

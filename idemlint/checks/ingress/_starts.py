@@ -19,6 +19,7 @@ from ...analysis import ModuleAnalysis
 from ...knowledge import Framework, KnowledgeError
 from ...model import Region
 from ...patterns import expand
+from ...scopes import Scope, scope_of
 from ...syntax import keyword
 
 
@@ -128,8 +129,25 @@ def _collect(module: ModuleAnalysis) -> list[Start]:
             if given is not None:
                 out.append(Start(
                     call=call, framework=fw, id=given.value, what=what,
-                    region=module.model.region(call), harness=harness,
+                    region=module.model.region(call), harness=harness or _in_test(call),
                     policy=any(keyword(call, name) is not None for name in tables.policies),
                 ))
             break
     return out
+
+
+def _in_test(node: ast.AST) -> bool:
+    """Inside a test (a ``test*`` function, or a method of a ``Test*`` class, as pytest
+    collects them): tests start every workflow with a fresh id on purpose, like the test
+    environment's client."""
+    scope: Scope | None = scope_of(node)
+    while scope is not None:
+        owner = scope.node
+        if isinstance(owner, (ast.FunctionDef, ast.AsyncFunctionDef)) and owner.name.startswith(
+            "test"
+        ):
+            return True
+        if isinstance(owner, ast.ClassDef) and owner.name.startswith("Test"):
+            return True
+        scope = scope.parent
+    return False

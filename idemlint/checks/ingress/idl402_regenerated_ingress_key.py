@@ -66,8 +66,9 @@ class RegeneratedIngressKey(IngressRule):
     call: `uuid`/clock/`random` inline, or through a variable made inside the retry loop. The
     client is recognised however it reaches the call: `client = await Client.connect(...)`, a
     parameter or attribute annotated `Client`, `activity.client()` inside an activity. Not
-    reported inside workflow code (a client there is I/O: move it into an activity) nor on the
-    test environment's client (unless `include-test-harness = true`).
+    reported inside workflow code (a client there is I/O: move it into an activity), nor on the
+    test environment's client or inside tests (`test*` functions, `Test*` classes: a fresh id per
+    test run is deliberate) unless `include-test-harness = true`.
 
     The id is the only deduplication of a start (`temporalio/client/_client.py`: `id` is
     required and keyword-only; `id_conflict_policy` defaults to UNSPECIFIED, which fails a second
