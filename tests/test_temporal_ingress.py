@@ -244,6 +244,11 @@ def test_standalone_activity_and_signal_with_start() -> None:
             await client.start_activity(charge, order_id, id=f"charge-{order_id}", task_queue="q", start_to_close_timeout=timedelta(seconds=5))
         """
     assert spots(code) == [("IDL402", 14, 56), ("IDL402", 15, 55)]
+    messages = [f.message for f in lint_code(textwrap.dedent(code), settings_for({"select": ["IDL402"]}))]
+    assert messages == [
+        "activity id of `client.execute_activity(...)` comes from `uuid.uuid4()`",
+        "workflow id of `client.start_workflow(...)` comes from `uuid.uuid4()`",
+    ]
 
 
 # -- IDL302: workflow code in one module, activities in another ----------------------------------
@@ -295,8 +300,11 @@ def test_start_and_id_tables_of_the_profiles() -> None:
     assert "temporalio.client.Client.connect()" in temporal.clients
     assert "temporalio.testing.WorkflowEnvironment.start_local().client" in temporal.harness_clients
     assert temporal.policies == ("id_conflict_policy", "id_reuse_policy")
+    assert temporal.methods["execute_activity_method"] == "activity"
+    assert temporal.methods["start_workflow"] == "workflow"
+    assert temporal.operations == {"temporalio.client.WithStartWorkflowOperation": "workflow"}
     assert start_tables(kb.frameworks["restate"]) == StartTables(
-        frozenset(), frozenset(), frozenset(), frozenset(), "", (), ""
+        frozenset(), frozenset(), {}, {}, "", (), ""
     )
     ids = CommandIds.read(kb.frameworks["temporal"]).ids
     assert sorted(name for name in ids if "local" in name) == [
@@ -315,6 +323,9 @@ def test_malformed_tables_name_their_key() -> None:
     temporal = bundled().frameworks["temporal"]
     broken = replace(temporal, tables={**temporal.tables, "ingress": {"starts": {"methods": "x"}}})
     with pytest.raises(KnowledgeError, match=r"temporal: tables\.ingress\.starts\.methods"):
+        StartTables.read(broken)
+    broken = replace(temporal, tables={**temporal.tables, "ingress": {"starts": {"clients": "x"}}})
+    with pytest.raises(KnowledgeError, match=r"temporal: tables\.ingress\.starts\.clients"):
         StartTables.read(broken)
     broken = replace(temporal, tables={**temporal.tables, "keys": {"ids": {"a.b": "id"}}})
     with pytest.raises(KnowledgeError, match=r"temporal: tables\.keys\.ids\.a\.b"):

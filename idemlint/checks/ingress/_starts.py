@@ -29,8 +29,8 @@ class StartTables:
 
     clients: frozenset[str]  # qualified names of a client instance
     harness_clients: frozenset[str]  # clients of the test environment
-    methods: frozenset[str]  # client methods that start something with `id=`
-    operations: frozenset[str]  # constructors of a start operation with `id=`
+    methods: Mapping[str, str]  # client method -> what it starts ("workflow", "activity")
+    operations: Mapping[str, str]  # constructor of a start operation -> what it starts
     id_argument: str
     policies: tuple[str, ...]  # arguments that decide what a reused id does
     default_policy: str  # what the default policies do, for messages
@@ -46,6 +46,12 @@ class StartTables:
                 raise KnowledgeError(f"{where}.{key}: expected a list of strings")
             return frozenset(name for pattern in value for name in expand(pattern))
 
+        def kinds(key: str) -> dict[str, str]:
+            value = raw.get(key, {})
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise KnowledgeError(f"{where}.{key}: expected a table of strings")
+            return {name: kind for pattern, kind in value.items() for name in expand(pattern)}
+
         def text(key: str) -> str:
             value = raw.get(key, "")
             if not isinstance(value, str):
@@ -55,8 +61,8 @@ class StartTables:
         return cls(
             clients=names("clients"),
             harness_clients=names("harness_clients"),
-            methods=names("methods"),
-            operations=names("operations"),
+            methods=kinds("methods"),
+            operations=kinds("operations"),
             id_argument=text("id_argument"),
             policies=tuple(sorted(names("policies"))),
             default_policy=text("default_policy"),
@@ -84,6 +90,7 @@ class Start:
     framework: Framework
     id: ast.expr  # the id expression
     what: str  # for messages: "`client.start_workflow(...)`"
+    kind: str  # what it starts: "workflow", "activity"
     region: Region | None
     harness: bool
     policy: bool  # the call sets a reuse/conflict policy
@@ -121,14 +128,16 @@ def _collect(module: ModuleAnalysis) -> list[Start]:
                 receiver in tables.clients or harness
             ):
                 what = f"`{' '.join(module.text(func).split())}(...)`"
+                kind = tables.methods[method]
             elif qualname in tables.operations:
                 what = f"`{qualname.rsplit('.', 1)[-1]}(...)`"
+                kind = tables.operations[qualname]
             else:
                 continue
             given = keyword(call, tables.id_argument)
             if given is not None:
                 out.append(Start(
-                    call=call, framework=fw, id=given.value, what=what,
+                    call=call, framework=fw, id=given.value, what=what, kind=kind,
                     region=module.model.region(call), harness=harness or _in_test(call),
                     policy=any(keyword(call, name) is not None for name in tables.policies),
                 ))

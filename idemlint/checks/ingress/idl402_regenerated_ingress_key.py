@@ -377,11 +377,11 @@ class RegeneratedIngressKey(IngressRule):
             yield module.finding(
                 self,
                 start.id,
-                f"workflow id of {start.what} comes from `{fresh.spelled}`{via}",
+                f"{start.kind} id of {start.what} comes from `{fresh.spelled}`{via}",
                 detail=f"a new id for every call: {retry_phrase(start.region)} starts a second "
-                "workflow instead of reaching the first one (the id is the only deduplication "
-                "of a start); use an id of the business entity (the order id), or create it "
-                "once, before the retry loop, and keep it",
+                f"{start.kind} instead of reaching the first one (the id is the only "
+                "deduplication of a start); use an id of the business entity (the order id), "
+                "or create it once, before the retry loop, and keep it",
             )
 
     @staticmethod

@@ -215,7 +215,7 @@ class ConstantIngressKey(IngressRule):
             yield module.finding(
                 self,
                 start.id,
-                f"constant workflow id `{module.text(start.id)}` on {start.what}",
+                f"constant {start.kind} id `{module.text(start.id)}` on {start.what}",
                 detail="every start shares this id: "
                 + (f"with the default policies ({policy}). " if policy else "")
                 + "A fixed id alone does not make the start happen once; derive the id from "
