@@ -407,3 +407,11 @@ def test_add_noqa_on_the_temporal_example(tmp_path: Path, cli: Callable[..., Run
     second = cli("check", "--add-noqa", "temporal", cwd=tmp_path)
     assert second.code == 0 and "Added 0 noqa directives." in second.err
     assert snapshot == {p: p.read_bytes() for p in (tmp_path / "temporal").rglob("*.py")}
+
+
+def test_ingress_rules_alone_still_parse_temporal_files(cli: Callable[..., Run]) -> None:
+    """With only ingress rules selected, the prefilter reads the Temporal profile's
+    ``[ingress] triggers`` (the Restate ones do not match a Temporal starter)."""
+    run = cli("check", "--isolated", "--select", "IDL402", "--output-format", "json",
+              str(ROOT / "examples" / "temporal" / "starter.py"))
+    assert [(f["line"], f["column"]) for f in run.json()] == [(22, 38)]
