@@ -5,14 +5,16 @@ A ``Worker`` needs a connected client, so this repeats the worker's own validati
 (temporalio/worker/_workflow.py and _activity.py, 1.35): every workflow class gives a
 definition (``@workflow.defn`` already validated it when the class was defined), names are
 unique, the workflow runner (the sandbox for sandboxed workflows) prepares it — which re-imports
-its module in the sandbox — and every activity gives a definition and is async (a sync activity
-needs an executor the test does not configure).
+its module in the sandbox — and every activity gives a definition, has a unique name and is
+not a class (sync activities are accepted as by a Worker given a thread-pool
+``activity_executor``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+import inspect
 import sys
 import types
 import uuid
@@ -62,7 +64,9 @@ def _validate(workflows: list[type], activities: list[object]) -> None:
         act = temporalio.activity._Definition.must_from_callable(fn)
         assert act.name not in names, f"More than one activity named {act.name}"
         names.add(act.name or "")
-        assert act.is_async, f"activity {act.name} is sync: a Worker needs an executor for it"
+        # a sync activity is accepted with `activity_executor=ThreadPoolExecutor(...)`, the
+        # configuration these lists are meant for; a class is not (it must be an instance)
+        assert not inspect.isclass(fn), f"activity {act.name} is a class, not an instance"
 
 
 def build_worker_lists(code: str, directory: Path) -> tuple[list[type], list[object]]:
