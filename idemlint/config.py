@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .knowledge import KnowledgeBase, KnowledgeError, bundled
-from .selection import is_valid_selector
+from .selection import expand_selector, is_valid_selector
 
 CONFIG_FILES = ("idemlint.toml", "pyproject.toml")
 DEFAULT_EXCLUDE = (
@@ -126,6 +126,17 @@ class Settings:
                 raise ConfigError(str(exc)) from None
             object.__setattr__(self, "_kb", kb)
         return self._kb  # type: ignore[return-value]
+
+    def selected_explicitly(self, code: str) -> bool:
+        """Whether ``select`` or ``extend-select`` names ``code`` (by itself, by a prefix such
+        as ``IDL4``, or ``ALL``) and ``ignore`` does not: the user asked for this rule, not
+        for the default set."""
+        codes = (code,)
+        chosen = any(
+            expand_selector(selector, codes)
+            for selector in (*(self.select or ()), *self.extend_select)
+        )
+        return chosen and not any(expand_selector(selector, codes) for selector in self.ignore)
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, _kb=None, **changes)

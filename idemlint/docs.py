@@ -55,7 +55,10 @@ _FIX = {"always": "always", "sometimes": "sometimes", "none": "none"}
 
 
 def _framework_names(rule: type[Rule]) -> str:
-    return ", ".join(name.capitalize() for name in rule.frameworks)
+    return ", ".join(
+        name.capitalize() + (" (opt-in)" if name in rule.opt_in_frameworks else "")
+        for name in rule.frameworks
+    )
 
 
 def _header(rule: type[Rule]) -> str:

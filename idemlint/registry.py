@@ -96,6 +96,10 @@ class Rule:
     requires: ClassVar[Requires] = "handlers"
     fix_availability: ClassVar[FixAvailability] = "none"
     frameworks: ClassVar[tuple[str, ...]] = ("restate",)
+    # Frameworks (of ``frameworks``) for which the rule reports only when its code is selected
+    # explicitly (``select``/``extend-select``), although it is enabled by default for the others:
+    # what is a bug in one SDK can be an idiom in another (IDL403: a fixed workflow id).
+    opt_in_frameworks: ClassVar[tuple[str, ...]] = ()
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 
@@ -110,6 +114,14 @@ class Rule:
     def effective_severity(self) -> Severity:
         """Severity after configuration (rules with a severity option override this)."""
         return self.severity
+
+    def reports_for(self, framework: str) -> bool:
+        """Whether the rule reports findings in durable code of ``framework``: always, unless
+        the framework is one of ``opt_in_frameworks`` and the code was not selected
+        explicitly."""
+        return framework not in self.opt_in_frameworks or self.settings.selected_explicitly(
+            self.code
+        )
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
         return ()

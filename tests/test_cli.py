@@ -391,7 +391,7 @@ def test_add_noqa_on_the_bundled_example(tmp_path: Path, cli: Callable[..., Run]
     import shutil
 
     root = Path(__file__).resolve().parent.parent
-    shutil.copytree(root / "examples", tmp_path / "examples")
+    shutil.copytree(root / "examples" / "shop", tmp_path / "examples" / "shop")
     first = cli("check", "--add-noqa", "examples", cwd=tmp_path)
     assert first.code == 0 and "Added 15 noqa directives." in first.err
     snapshot = {p: p.read_bytes() for p in (tmp_path / "examples").rglob("*.py")}

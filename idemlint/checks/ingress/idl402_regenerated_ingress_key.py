@@ -10,8 +10,9 @@ from ...dataflow import Fresh, fresh_values
 from ...diagnostics import Finding
 from ...registry import Invalid, Valid
 from ...scopes import parent
-from ._calls import IngressCall, IngressRule
-from ._shared import regenerated_per_call
+from ._calls import IngressRule
+from ._shared import regenerated_per_call, retry_phrase
+from ._starts import workflow_starts
 
 
 class RegeneratedIngressKey(IngressRule):
@@ -54,11 +55,39 @@ class RegeneratedIngressKey(IngressRule):
     design decision.
 
     ## Options
-    - `include-test-harness = true`: also check test-harness clients.
+    - `include-test-harness = true`: also check test-harness clients (for Temporal, the client of
+      `temporalio.testing.WorkflowEnvironment`).
     - `ingress-urls`: see IDL401.
+
+    ## Temporal
+    A workflow started at the client — `Client.start_workflow` / `execute_workflow`, standalone
+    activities (`start_activity` / `execute_activity` and their `_class`/`_method` forms), or an
+    update-with-start's `WithStartWorkflowOperation(...)` — with an `id=` generated anew for every
+    call: `uuid`/clock/`random` inline, or through a variable made inside the retry loop. The
+    client is recognised however it reaches the call: `client = await Client.connect(...)`, a
+    parameter or attribute annotated `Client`, `activity.client()` inside an activity. Not
+    reported inside workflow code (a client there is I/O: move it into an activity), nor on the
+    test environment's client or inside tests (`test*` functions, `Test*` classes: a fresh id per
+    test run is deliberate) unless `include-test-harness = true`.
+
+    The id is the only deduplication of a start (`temporalio/client/_client.py`: `id` is
+    required and keyword-only; `id_conflict_policy` defaults to UNSPECIFIED, which fails a second
+    start while the first runs, or returns the running workflow with `USE_EXISTING`). A new id
+    on a retry defeats both: a client that retries after a timeout, or an activity that starts a
+    workflow and is retried (activities are retried until they succeed by default), starts a
+    *second* workflow (the replay case `T-start-id`, against a Temporal dev server, shows it).
+    The update id of `start/execute_update_with_start_workflow(..., id=)` is
+    not a start (it defaults to a new UUID) and is not reported. There is no
+    `signal_with_start_workflow` in temporalio 1.35: signal-with-start is
+    `start_workflow(..., start_signal=...)`, covered as `start_workflow`.
+
+    Use an id of the business entity (`id=f"order-{order_id}"`, with
+    `id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING` to attach to a running one), or
+    create the id once, before the retry loop. No fix.
     """
 
     code = "IDL402"
+    frameworks = ("restate", "temporal")
     name = "regenerated-ingress-key"
     summary = "Ingress idempotency key (or workflow id) generated anew for every call"
     severity = "error"
@@ -146,7 +175,108 @@ class RegeneratedIngressKey(IngressRule):
             doc=True,
         ),
     ]
+    VALID += [
+        Valid("""
+            import uuid
+
+            from temporalio import workflow
+            from temporalio.client import Client
+            from temporalio.common import WorkflowIDConflictPolicy
+            from temporalio.service import RPCError
+            from temporalio.testing import WorkflowEnvironment
+
+
+            @workflow.defn
+            class OrderWorkflow:
+                @workflow.run
+                async def run(self, order_id: str) -> str:
+                    return order_id
+
+
+            async def place(client: Client, order_id: str, workflow_id: str | None = None) -> str:
+                handle = await client.start_workflow(
+                    OrderWorkflow.run, order_id, id=f"order-{order_id}", task_queue="orders",
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                )
+                await client.start_workflow(OrderWorkflow.run, order_id, id=workflow_id or str(uuid.uuid4()), task_queue="orders")
+                return handle.id
+
+
+            async def place_with_retries(client: Client, order_id: str) -> None:
+                workflow_id = f"order-{uuid.uuid4()}"
+                for attempt in range(3):
+                    try:
+                        await client.start_workflow(OrderWorkflow.run, order_id, id=workflow_id, task_queue="orders")
+                        return
+                    except RPCError:
+                        continue
+
+
+            async def test_order() -> None:
+                async with await WorkflowEnvironment.start_time_skipping() as env:
+                    await env.client.execute_workflow(OrderWorkflow.run, "A-1", id=str(uuid.uuid4()), task_queue="orders")
+        """, note="Temporal: an id from the request, a caller's id with a default, an id made "
+             "once before the retry loop, the test environment's client"),
+    ]
     INVALID = [
+        Invalid(
+            """
+                import asyncio
+                import time
+                import uuid
+
+                import temporalio.client as tc
+                from temporalio import activity, workflow
+                from temporalio.client import Client, WithStartWorkflowOperation
+                from temporalio.common import WorkflowIDConflictPolicy
+
+
+                @workflow.defn
+                class OrderWorkflow:
+                    @workflow.run
+                    async def run(self, order_id: str) -> str:
+                        return order_id
+
+                    @workflow.update
+                    async def expedite(self) -> str:
+                        return "expedited"
+
+
+                @activity.defn
+                async def reorder(order_id: str) -> None:
+                    await activity.client().start_workflow(OrderWorkflow.run, order_id, id=f"reorder-{uuid.uuid4()}", task_queue="orders")
+
+
+                class Orders:
+                    def __init__(self, client: tc.Client) -> None:
+                        self._client = client
+
+                    async def place(self, order_id: str) -> str:
+                        for attempt in range(3):
+                            workflow_id = f"order-{time.time_ns()}"
+                            try:
+                                handle = await self._client.start_workflow(OrderWorkflow.run, order_id, id=workflow_id, task_queue="orders")
+                                return handle.id
+                            except tc.RPCError:
+                                await asyncio.sleep(2**attempt)
+                        raise RuntimeError("not started")
+
+
+                async def main(order_id: str) -> None:
+                    client = await Client.connect("localhost:7233")
+                    await client.execute_workflow(OrderWorkflow.run, order_id, id=str(uuid.uuid4()), task_queue="orders")
+                    if order_id:
+                        start = WithStartWorkflowOperation(
+                            OrderWorkflow.run, order_id, id=uuid.uuid4().hex, task_queue="orders",
+                            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                        )
+                        await client.execute_update_with_start_workflow(OrderWorkflow.expedite, start_workflow_operation=start)
+            """,
+            ((24, 76), (35, 92), (44, 67), (47, 45)),
+            message="workflow id of",
+            note="Temporal: an activity's client, an aliased client attribute with the id made "
+                 "inside the retry loop, a connected client, an update-with-start operation",
+        ),
         Invalid(
             """
                 import uuid
@@ -207,7 +337,7 @@ class RegeneratedIngressKey(IngressRule):
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
         for ic in self.calls(module):
             if ic.key is not None:
-                fresh = self._regenerated(module, ic, ic.key)
+                fresh = self._regenerated(module, ic.call, ic.key)
                 if fresh is not None:
                     via = f" (through `{fresh.via.name}`)" if fresh.via is not None else ""
                     yield module.finding(
@@ -219,7 +349,7 @@ class RegeneratedIngressKey(IngressRule):
                         "or create it once, before the retry loop, and reuse it",
                     )
             if ic.workflow and ic.workflow_id is not None:
-                fresh = self._regenerated(module, ic, ic.workflow_id)
+                fresh = self._regenerated(module, ic.call, ic.workflow_id)
                 if fresh is not None:
                     node = ic.workflow_id if ic.kind == "sdk" else fresh.node
                     yield module.finding(
@@ -231,12 +361,35 @@ class RegeneratedIngressKey(IngressRule):
                         "(the email, the order id)",
                     )
 
+        yield from self._starts(module)
+
+    def _starts(self, module: ModuleAnalysis) -> Iterable[Finding]:
+        """Workflow starts at a client with an id regenerated per call (outside workflow code:
+        a client there is I/O, reported by the nondeterminism rules)."""
+        include = self.settings.include_test_harness
+        for start in workflow_starts(module):
+            if (start.harness and not include) or start.region == "handler":
+                continue
+            fresh = self._regenerated(module, start.call, start.id)
+            if fresh is None:
+                continue
+            via = f" (through `{fresh.via.name}`)" if fresh.via is not None else ""
+            yield module.finding(
+                self,
+                start.id,
+                f"{start.kind} id of {start.what} comes from `{fresh.spelled}`{via}",
+                detail=f"a new id for every call: {retry_phrase(start.region)} starts a second "
+                f"{start.kind} instead of reaching the first one (the id is the only "
+                "deduplication of a start); use an id of the business entity (the order id), "
+                "or create it once, before the retry loop, and keep it",
+            )
+
     @staticmethod
-    def _regenerated(module: ModuleAnalysis, ic: IngressCall, expr: ast.expr) -> Fresh | None:
+    def _regenerated(module: ModuleAnalysis, call: ast.Call, expr: ast.expr) -> Fresh | None:
         for fresh in fresh_values(module, expr):
             if fresh.context or _fallback(fresh.node, expr):
                 continue
-            if regenerated_per_call(module, fresh, ic.call):
+            if regenerated_per_call(module, fresh, call):
                 return fresh
         return None
 

@@ -10,6 +10,7 @@ from ...diagnostics import Finding
 from ...registry import Invalid, Valid
 from ...scopes import Kind
 from ._calls import IngressRule
+from ._starts import workflow_starts
 
 
 def _constant_key(module: ModuleAnalysis, expr: ast.expr) -> bool:
@@ -56,9 +57,34 @@ class ConstantIngressKey(IngressRule):
     ## Options
     - `include-test-harness = true`: also check test-harness clients.
     - `ingress-urls`: see IDL401.
+
+    ## Temporal
+    **Opt-in for Temporal**: enabled by default for Restate, it reports Temporal code only when
+    selected explicitly (`select`/`extend-select = ["IDL403"]`, or a prefix such as `IDL4`). A
+    fixed workflow id is how singleton and entity workflows are written, so a constant is not a
+    bug by itself.
+
+    It then reports a constant `id=` (a literal, an f-string without placeholders, a module-level
+    constant) given to a workflow start at the client (`start_workflow`, `execute_workflow`,
+    standalone activities, `WithStartWorkflowOperation(...)`; see IDL402) that sets neither
+    `id_reuse_policy` nor `id_conflict_policy`. A fixed id alone does not make the start happen
+    once: with the default policies (`temporalio/client/_client.py`: `id_reuse_policy=
+    ALLOW_DUPLICATE`, `id_conflict_policy=UNSPECIFIED`), a second start fails with
+    `WorkflowAlreadyStartedError` while the first run is open, and once it has closed the same id
+    starts a **new run** — the replay case `T-start-id` (run against a Temporal dev server)
+    showed a retry after the first run had closed starting the workflow again with a stable id,
+    until `id_reuse_policy=REJECT_DUPLICATE` was set. What decides it is `id_reuse_policy=
+    REJECT_DUPLICATE` (never again) or `ALLOW_DUPLICATE_FAILED_ONLY`, and `id_conflict_policy=
+    USE_EXISTING` (attach to the running one). A call that sets either policy has decided what
+    the shared id does and is not reported.
+
+    Derive the id from the request (`id=f"report-{day}"`), or set the policies of the singleton
+    you mean. No fix.
     """
 
     code = "IDL403"
+    frameworks = ("restate", "temporal")
+    opt_in_frameworks = ("temporal",)
     name = "constant-ingress-key"
     summary = "Constant idempotency key at the ingress (every request shares it)"
     severity = "error"
@@ -97,7 +123,55 @@ class ConstantIngressKey(IngressRule):
                     assert first == await env.client.service_call(greet, "Ada", idempotency_key="k1")
         """, note="tests of deduplication use constant keys on purpose"),
     ]
+    VALID += [
+        Valid("""
+            from temporalio import workflow
+            from temporalio.client import Client
+            from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+
+            @workflow.defn
+            class ReportWorkflow:
+                @workflow.run
+                async def run(self, day: str) -> str:
+                    return day
+
+
+            async def nightly(client: Client, day: str) -> None:
+                await client.start_workflow(ReportWorkflow.run, day, id=f"report-{day}", task_queue="reports")
+                await client.start_workflow(
+                    ReportWorkflow.run, day, id="report-singleton", task_queue="reports",
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                )
+        """, note="Temporal (selected): an id from the request; a singleton with its policies"),
+    ]
     INVALID = [
+        Invalid(
+            """
+                import temporalio.client
+                from temporalio import workflow
+
+                REPORT_ID = "nightly-report"
+
+
+                @workflow.defn
+                class ReportWorkflow:
+                    @workflow.run
+                    async def run(self, day: str) -> str:
+                        return day
+
+
+                async def nightly(day: str) -> None:
+                    client = await temporalio.client.Client.connect("localhost:7233")
+                    for queue in ("reports", "reports-eu"):
+                        await client.start_workflow(ReportWorkflow.run, day, id=REPORT_ID, task_queue=queue)
+                    await client.execute_workflow(ReportWorkflow.run, day, id="cleanup", task_queue="reports")
+            """,
+            ((17, 65), (18, 63)),
+            message="constant workflow id",
+            note="Temporal, selected explicitly (the examples select the rule's code)",
+        ),
         Invalid(
             """
                 import httpx
@@ -124,6 +198,32 @@ class ConstantIngressKey(IngressRule):
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
+        yield from self._keys(module)
+        yield from self._starts(module)
+
+    def _starts(self, module: ModuleAnalysis) -> Iterable[Finding]:
+        """Constant workflow ids at a client, in frameworks where the rule reports them (opt-in
+        for Temporal), unless the call sets a reuse or conflict policy (the author decided
+        what a shared id does)."""
+        include = self.settings.include_test_harness
+        for start in workflow_starts(module):
+            if (start.harness and not include) or start.policy or start.region == "handler":
+                continue
+            if not self.reports_for(start.framework.name) or not _constant_key(module, start.id):
+                continue
+            policy = start.tables.default_policy
+            yield module.finding(
+                self,
+                start.id,
+                f"constant {start.kind} id `{module.text(start.id)}` on {start.what}",
+                detail="every start shares this id: "
+                + (f"with the default policies ({policy}). " if policy else "")
+                + "A fixed id alone does not make the start happen once; derive the id from "
+                "the request (an order id), or, for a deliberate singleton, set the reuse and "
+                "conflict policies",
+            )
+
+    def _keys(self, module: ModuleAnalysis) -> Iterable[Finding]:
         seen: set[int] = set()
         for ic in self.calls(module):
             key = ic.key

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from ...analysis import ModuleAnalysis
 from ...dataflow import target_handler, uses_of
-from ...knowledge import Framework
+from ...knowledge import Framework, KnowledgeError
 from ...model import Unit
+from ...patterns import expand
 from ...scopes import Kind, parent
 from ...syntax import (
     argument,
@@ -347,3 +348,83 @@ def attach_reason(module: ModuleAnalysis, kc: KeyedCall) -> str | None:
     if _passed_through(module, kc.value):
         return "forwarded"
     return None
+
+
+# -- ids of commands scheduled from workflow code (IDL302) ----------------------------------------
+@dataclass(frozen=True)
+class IdSpec:
+    """Where a command function takes its id, and what the id is called in messages."""
+
+    argument: str
+    what: str
+
+
+@dataclass(frozen=True)
+class CommandIds:
+    """A typed view of ``[tables.keys.ids]`` and ``[tables.keys] id_source``: functions that
+    schedule a command from workflow code with a caller-chosen id (a child workflow, an
+    activity). Empty when the profile has none (Restate's keys are context-method arguments)."""
+
+    ids: dict[str, IdSpec]  # qualified name -> where the id is
+    id_source: str  # a deterministic source of unique ids, for messages
+
+    @classmethod
+    def read(cls, framework: Framework) -> CommandIds:
+        table = framework.table("keys")
+        ids: dict[str, IdSpec] = {}
+        for pattern, spec in table.get("ids", {}).items():
+            if not isinstance(spec, dict) or not {"argument", "what"} <= set(spec):
+                raise KnowledgeError(
+                    f"{framework.name}: tables.keys.ids.{pattern}: expected "
+                    "{ argument = ..., what = ... }"
+                )
+            for name in expand(pattern):
+                ids[name] = IdSpec(str(spec["argument"]), str(spec["what"]))
+        return cls(ids=ids, id_source=str(table.get("id_source", "")))
+
+
+_ID_VIEWS: dict[int, tuple[Framework, CommandIds]] = {}
+
+
+def command_ids_table(framework: Framework) -> CommandIds:
+    """The view of one profile, built once per loaded profile."""
+    known = _ID_VIEWS.get(id(framework))
+    if known is None or known[0] is not framework:
+        if len(_ID_VIEWS) >= 32:
+            _ID_VIEWS.clear()
+        known = _ID_VIEWS[id(framework)] = (framework, CommandIds.read(framework))
+    return known[1]
+
+
+@dataclass(frozen=True)
+class CommandId:
+    """A command scheduled from workflow code with an explicit id (``id=``/``activity_id=``)."""
+
+    call: ast.Call
+    value: ast.expr
+    spec: IdSpec
+    unit: Unit
+    id_source: str
+
+
+def command_ids(module: ModuleAnalysis) -> list[CommandId]:
+    """Every command with an explicit id in durable code (collected once per module)."""
+    cached = module.memo.get("command_ids")
+    if cached is None:
+        cached = module.memo["command_ids"] = list(_collect_ids(module))
+    return cached
+
+
+def _collect_ids(module: ModuleAnalysis) -> Iterable[CommandId]:
+    if not any(command_ids_table(fw).ids for fw in module.model.frameworks):
+        return
+    for unit, call in module.model.handler_calls():
+        if unit.framework is None:
+            continue
+        table = command_ids_table(unit.framework)
+        spec = table.ids.get(module.resolver.qualname(call.func) or "")
+        if spec is None:
+            continue
+        given = keyword(call, spec.argument)
+        if given is not None and not is_none(given.value):
+            yield CommandId(call, given.value, spec, unit, table.id_source)

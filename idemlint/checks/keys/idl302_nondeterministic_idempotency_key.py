@@ -8,7 +8,14 @@ from ...analysis import ModuleAnalysis
 from ...dataflow import Fresh, fresh_values
 from ...diagnostics import Finding
 from ...registry import Invalid, Rule, Valid
-from ._shared import attached_by_key, explicit_recovery, handle_used, key_kept, keyed_calls
+from ._shared import (
+    attached_by_key,
+    command_ids,
+    explicit_recovery,
+    handle_used,
+    key_kept,
+    keyed_calls,
+)
 
 
 class NondeterministicIdempotencyKey(Rule):
@@ -52,9 +59,32 @@ class NondeterministicIdempotencyKey(Rule):
     ## Options
     None. Your own non-deterministic helpers are added through
     `[tool.idemlint.nondeterministic]` with codes IDL101–IDL103.
+
+    ## Temporal
+    Reports the id of a command scheduled from workflow code — a child workflow's `id=`
+    (`workflow.start_child_workflow` / `execute_child_workflow`) or an activity's `activity_id=`
+    (`workflow.start_activity` / `execute_activity`, local activities, and their `_class` /
+    `_method` forms) — built from the stdlib's `uuid`, a clock or `random` (inline or through a
+    variable), in the run, signal and update methods of a `@workflow.defn` class and the helpers
+    they call. `workflow.uuid4()`, `workflow.random()` and an id from the workflow's input are
+    stable on replay and are not reported; nor is anything inside an activity.
+
+    The id is part of the command recorded in the history, and the replay compares it: the core
+    fails a replay whose child workflow id differs from the recorded one ("Child workflow id of
+    scheduled event ... does not match", sdk-core `child_workflow_state_machine.rs`, and the same
+    check for activity ids in `activity_state_machine.rs`, under `IdAndTypeDeterminismChecks`).
+    That is the TMPRL1100 nondeterminism error of sdk-python #1109, where a `uuid.uuid4()` child
+    id broke every replay. Left unset, the SDK draws the child id from `workflow.uuid4()`
+    (`temporalio/workflow/_workflow_ops.py`: `id=id or str(uuid4())`) and the activity id from
+    the command's sequence number — both deterministic.
+
+    Use `workflow.uuid4()` (or leave the id unset), or build it from the input
+    (`id=f"shipment-{order_id}"`). No fix: IDL103 and the other IDL1xx codes report the call and
+    fix it.
     """
 
     code = "IDL302"
+    frameworks = ("restate", "temporal")
     name = "nondeterministic-idempotency-key"
     summary = "Idempotency key built inside a handler from values that change on replay"
     severity = "error"
@@ -134,7 +164,94 @@ class NondeterministicIdempotencyKey(Rule):
             doc=True,
         ),
     ]
+    VALID += [
+        Valid("""
+            import uuid
+            from datetime import timedelta
+
+            from temporalio import activity, workflow
+
+
+            @activity.defn
+            async def ship(order_id: str) -> str:
+                return f"{order_id}-{uuid.uuid4()}"
+
+
+            @workflow.defn
+            class Shipment:
+                @workflow.run
+                async def run(self, order_id: str) -> str:
+                    return order_id
+
+
+            @workflow.defn
+            class Order:
+                @workflow.run
+                async def run(self, order_id: str) -> str:
+                    await workflow.execute_child_workflow(Shipment.run, order_id, id=f"shipment-{order_id}")
+                    await workflow.execute_child_workflow(Shipment.run, order_id, id=str(workflow.uuid4()))
+                    await workflow.execute_child_workflow(Shipment.run, order_id)
+                    token = workflow.random().randint(0, 9)
+                    return await workflow.execute_activity(
+                        ship, order_id, activity_id=f"ship-{order_id}-{token}",
+                        start_to_close_timeout=timedelta(seconds=30),
+                    )
+        """, note="Temporal: ids from the input, workflow.uuid4(), workflow.random(), the SDK's "
+             "default; uuid4() inside an activity"),
+    ]
     INVALID = [
+        Invalid(
+            """
+                import random
+                import time
+                import uuid
+                from datetime import datetime, timedelta
+
+                import temporalio.workflow as wf
+                from temporalio import activity
+                from temporalio.workflow import start_child_workflow
+
+
+                @activity.defn
+                async def ship(order_id: str) -> str:
+                    return order_id
+
+
+                @wf.defn
+                class Shipment:
+                    @wf.run
+                    async def run(self, order_id: str) -> str:
+                        return order_id
+
+
+                @wf.defn
+                class Order:
+                    @wf.run
+                    async def run(self, order_id: str) -> str:
+                        child = await start_child_workflow(Shipment.run, order_id, id=f"shipment-{uuid.uuid4()}")
+                        for attempt in range(2):
+                            try:
+                                await self._ship(order_id)
+                            except Exception:
+                                continue
+                        await child
+                        return order_id
+
+                    @wf.signal
+                    async def resend(self, order_id: str) -> None:
+                        if order_id:
+                            await wf.execute_child_workflow(Shipment.run, order_id, id=f"resend-{random.randint(0, 999)}")
+
+                    async def _ship(self, order_id: str) -> str:
+                        activity_id = f"ship-{datetime.now():%H%M%S}"
+                        await wf.execute_local_activity(ship, order_id, activity_id=str(time.time()), start_to_close_timeout=timedelta(seconds=5))
+                        return await wf.execute_activity(ship, order_id, activity_id=activity_id, start_to_close_timeout=timedelta(seconds=30))
+            """,
+            ((27, 71), (39, 72), (43, 69), (44, 70)),
+            message="changes on replay",
+            note="Temporal: from-imported, aliased, in a signal handler, in a helper method "
+                 "called from a retry loop, through a variable",
+        ),
         Invalid(
             """
                 import uuid
@@ -207,6 +324,34 @@ class NondeterministicIdempotencyKey(Rule):
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
+        yield from self._keys(module)
+        yield from self._command_ids(module)
+
+    def _command_ids(self, module: ModuleAnalysis) -> Iterable[Finding]:
+        """Ids of commands scheduled from workflow code (a child workflow, an activity) built
+        from values that change on replay."""
+        for cid in command_ids(module):
+            plain = [f for f in fresh_values(module, cid.value) if not f.context]
+            if not plain:
+                continue
+            fresh = plain[0]
+            where = f" (through `{fresh.via.name}`)" if fresh.via is not None else ""
+            source = f"`{cid.id_source}` or " if cid.id_source else ""
+            yield module.finding(
+                self,
+                cid.value,
+                f"{cid.spec.what} from `{fresh.spelled}` changes on replay; use {source}an id "
+                "from the input",
+                detail=(
+                    f"The {cid.spec.what} is built from `{fresh.spelled}`{where} in workflow "
+                    "code. It is part of the command recorded in the history, and a replay "
+                    "compares it with the record: a new value fails the replay with a "
+                    "nondeterminism error (TMPRL1100). Build it from the workflow's input or "
+                    f"draw it from {source.removesuffix(' or ') or 'a deterministic source'}."
+                ),
+            )
+
+    def _keys(self, module: ModuleAnalysis) -> Iterable[Finding]:
         for kc in keyed_calls(module):
             fresh = fresh_values(module, kc.value)
             plain = [f for f in fresh if not f.context]
