@@ -13,7 +13,7 @@ from .cli_check import emit
 from .cli_common import EXIT_CLEAN
 from .config import OPTIONS, Settings
 from .discovery import discover
-from .registry import all_rules, expand_selector, select_codes
+from .registry import all_rules, enabled_codes, expand_selector
 
 _BARE_KEY = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
@@ -81,10 +81,9 @@ def settings_values(settings: Settings) -> dict[str, Any]:
 
 def enabled_for(settings: Settings, path: Path) -> list[str]:
     """The rule codes that run on ``path``: the selection minus its per-file-ignores."""
-    rules = all_rules()
-    enabled = select_codes(settings.select, settings.extend_select, settings.ignore, rules)
+    enabled = enabled_codes(settings)
     for selector in settings.ignored_codes(path):
-        enabled -= expand_selector(selector, list(rules))
+        enabled -= expand_selector(selector, list(all_rules()))
     return sorted(enabled)
 
 

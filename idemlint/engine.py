@@ -23,8 +23,8 @@ from .fixes.context import FixContext
 from .noqa import Suppressions
 from .noqa import parse as parse_suppressions
 from .project import Project
-from .registry import Rule, all_rules
-from .selection import expand_selector, select_codes
+from .registry import Rule, all_rules, enabled_codes
+from .selection import expand_selector
 from .source import LoadError, SourceFile, read
 
 
@@ -56,10 +56,7 @@ class Linter:
         self.project = project
         self.noqa = noqa
         registry = all_rules()
-        self.enabled = select_codes(
-            settings.select, settings.extend_select, settings.ignore,
-            {code: rule.default_enabled for code, rule in registry.items()},
-        )
+        self.enabled = enabled_codes(settings)
         self.rules: list[Rule] = [
             cls(settings) for code, cls in registry.items() if code in self.enabled
         ]

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .source import LoadError
 
 __all__ = [
-    "Invalid", "Rule", "Valid", "all_rules", "expand_selector", "is_valid_selector",
+    "Invalid", "Rule", "Valid", "all_rules", "enabled_codes", "expand_selector", "is_valid_selector",
     "iter_examples", "select_codes",
 ]
 
@@ -163,6 +163,15 @@ def all_rules() -> dict[str, type[Rule]]:
     from . import checks  # noqa: F401  (registration side effect)
 
     return dict(sorted(_RULES.items()))
+
+
+def enabled_codes(settings: Settings) -> set[str]:
+    """The codes a run enables: the settings' selection over the registered rules."""
+    rules = all_rules()
+    return select_codes(
+        settings.select, settings.extend_select, settings.ignore,
+        {code: rule.default_enabled for code, rule in rules.items()},
+    )
 
 
 def iter_examples(
