@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import functools
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any
+from typing import Any, TypeVar
 
 from .patterns import PatternError, PatternTable, expand
 
@@ -35,6 +35,9 @@ _ENTRY_FIELDS = frozenset({"code", "use", "fix", "safe", "when", "async", "note"
 _CATEGORY_KEYS = frozenset(
     {"code", "category", "fix", "safe", "apis", "returns", "aliases", "mutations", "deterministic"}
 )
+
+
+_View = TypeVar("_View")
 
 
 class KnowledgeError(ValueError):
@@ -126,10 +129,22 @@ class Framework:
     # `[tables.<family>]` of the profile: SDK tables one rule family reads, through a typed
     # view defined next to the family (``checks/<family>/_shared.py``).
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Typed views of ``tables`` built by the rule families (see ``view``), per builder.
+    _views: dict[Callable[[Framework], Any], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def table(self, family: str) -> Mapping[str, Any]:
         """The raw ``[tables.<family>]`` of the profile ({} if absent)."""
         return self.tables.get(family, {})
+
+    def view(self, build: Callable[[Framework], _View]) -> _View:
+        """A typed view of this profile's tables, built by ``build`` once per profile (the
+        rule families read their ``[tables.<family>]`` through one)."""
+        views = self._views
+        if build not in views:
+            views[build] = build(self)
+        return views[build]  # type: ignore[no-any-return]
 
     @property
     def display_name(self) -> str:

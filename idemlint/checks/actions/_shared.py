@@ -106,19 +106,13 @@ def _names(raw: Mapping[str, Any], key: str, where: str, nested: bool = False) -
     return value
 
 
-_VIEWS: dict[int, tuple[Framework, ActionTables]] = {}
-
-
 def tables(module: ModuleAnalysis) -> ActionTables:
-    """The actions tables of the module's framework, read once per knowledge base."""
-    framework = module.kb.framework
-    cached = _VIEWS.get(id(framework))
-    if cached is None or cached[0] is not framework:
-        if len(_VIEWS) >= 32:
-            _VIEWS.clear()
-        view = ActionTables.load(framework.table("actions"), f"{framework.name}: tables.actions")
-        cached = _VIEWS[id(framework)] = (framework, view)
-    return cached[1]
+    """The actions tables of the module's framework, read once per profile."""
+    return module.kb.framework.view(_action_tables)
+
+
+def _action_tables(framework: Framework) -> ActionTables:
+    return ActionTables.load(framework.table("actions"), f"{framework.name}: tables.actions")
 
 
 def is_options_call(module: ModuleAnalysis, expr: ast.AST) -> bool:
@@ -398,22 +392,13 @@ class ActivityTables:
         )
 
 
-_ACTIVITY_VIEWS: dict[int, tuple[Framework, ActivityTables]] = {}
-
-
 def activity_tables(framework: Framework | None) -> ActivityTables:
     """The activities tables of one framework (empty for none), read once per profile."""
-    if framework is None:
-        return ActivityTables()
-    cached = _ACTIVITY_VIEWS.get(id(framework))
-    if cached is None or cached[0] is not framework:
-        if len(_ACTIVITY_VIEWS) >= 32:
-            _ACTIVITY_VIEWS.clear()
-        view = ActivityTables.load(
-            framework.table("activities"), f"{framework.name}: tables.activities"
-        )
-        cached = _ACTIVITY_VIEWS[id(framework)] = (framework, view)
-    return cached[1]
+    return ActivityTables() if framework is None else framework.view(_activity_tables)
+
+
+def _activity_tables(framework: Framework) -> ActivityTables:
+    return ActivityTables.load(framework.table("activities"), f"{framework.name}: tables.activities")
 
 
 def activity_starts(module: ModuleAnalysis) -> list[tuple[ast.Call, str, Framework]]:

@@ -93,20 +93,16 @@ class HygieneTables:
         )
 
 
-_VIEWS: dict[int, tuple[Framework, HygieneTables]] = {}
-
-
 def hygiene_tables(module: ModuleAnalysis, framework: Framework | None = None) -> HygieneTables:
     """The view of a profile (the module's default one unless ``framework`` is given), built
     once per loaded profile (the profile is kept alongside, so its id cannot be reused by
     another)."""
     framework = framework if framework is not None else module.kb.framework
-    known = _VIEWS.get(id(framework))
-    if known is None or known[0] is not framework:
-        if len(_VIEWS) >= 32:  # profiles are few; a long test run makes many
-            _VIEWS.clear()
-        known = _VIEWS[id(framework)] = (framework, HygieneTables.read(framework.table("hygiene")))
-    return known[1]
+    return framework.view(_hygiene_tables)
+
+
+def _hygiene_tables(framework: Framework) -> HygieneTables:
+    return HygieneTables.read(framework.table("hygiene"))
 
 
 def unit_framework(module: ModuleAnalysis, unit: Unit) -> Framework:

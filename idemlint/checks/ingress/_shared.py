@@ -88,16 +88,13 @@ class IngressTables:
     urls: UrlTables
 
 
-_VIEWS: dict[int, tuple[Framework, IngressTables]] = {}
-
-
 def ingress_tables(kb: KnowledgeBase) -> IngressTables:
     """The typed view of the knowledge base's ``[tables.ingress]`` (built once per profile)."""
-    framework = kb.framework
-    cached = _VIEWS.get(id(framework))
-    if cached is None or cached[0] is not framework:
-        cached = _VIEWS[id(framework)] = (framework, _build(framework.table("ingress")))
-    return cached[1]
+    return kb.framework.view(_ingress_tables)
+
+
+def _ingress_tables(framework: Framework) -> IngressTables:
+    return _build(framework.table("ingress"))
 
 
 def _build(raw: Mapping[str, Any]) -> IngressTables:

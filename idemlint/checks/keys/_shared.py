@@ -77,19 +77,10 @@ class KeysTables:
         )
 
 
-_VIEWS: dict[int, tuple[Framework, KeysTables]] = {}
-
-
 def keys_tables(module: ModuleAnalysis) -> KeysTables:
     """The view of the module's profile, built once per loaded profile (the profile is kept
     alongside, so its id cannot be reused by another)."""
-    framework = module.kb.framework
-    known = _VIEWS.get(id(framework))
-    if known is None or known[0] is not framework:
-        if len(_VIEWS) >= 32:  # profiles are few; a long test run makes many
-            _VIEWS.clear()
-        known = _VIEWS[id(framework)] = (framework, KeysTables.read(framework))
-    return known[1]
+    return module.kb.framework.view(KeysTables.read)
 
 
 def context_method(
@@ -383,17 +374,9 @@ class CommandIds:
         return cls(ids=ids, id_source=str(table.get("id_source", "")))
 
 
-_ID_VIEWS: dict[int, tuple[Framework, CommandIds]] = {}
-
-
 def command_ids_table(framework: Framework) -> CommandIds:
     """The view of one profile, built once per loaded profile."""
-    known = _ID_VIEWS.get(id(framework))
-    if known is None or known[0] is not framework:
-        if len(_ID_VIEWS) >= 32:
-            _ID_VIEWS.clear()
-        known = _ID_VIEWS[id(framework)] = (framework, CommandIds.read(framework))
-    return known[1]
+    return framework.view(CommandIds.read)
 
 
 @dataclass(frozen=True)
