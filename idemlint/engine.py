@@ -86,42 +86,65 @@ class Linter:
         )
 
     # -- entry points ----------------------------------------------------------------------
-    def check_path(self, path: Path, display: str | None = None) -> FileResult:
+    def check_path(
+        self, path: Path, display: str | None = None, build_fixes: bool = False
+    ) -> FileResult:
         display = display if display is not None else str(path)
         try:
             raw = read(path, self.settings.max_file_size)
         except LoadError as error:
             return FileResult(display, self.load_error_findings(display, error, path))
-        return self.check_bytes(display, raw, path)
+        return self.check_bytes(display, raw, path, build_fixes)
 
-    def check_bytes(self, display: str, raw: bytes, path: Path | None = None) -> FileResult:
+    def check_bytes(
+        self, display: str, raw: bytes, path: Path | None = None, build_fixes: bool = False
+    ) -> FileResult:
         if not self.always_parse and not self.worth_parsing(raw):
             return FileResult(display, skipped=True)
         try:
             source = SourceFile.from_bytes(display, raw)
         except LoadError as error:
             return FileResult(display, self.load_error_findings(display, error, path))
-        return self.check_source(source, path)
+        return self.check_source(source, path, build_fixes=build_fixes)
 
     def check_source(
-        self, source: SourceFile, path: Path | None = None, tree: ast.Module | None = None
+        self,
+        source: SourceFile,
+        path: Path | None = None,
+        tree: ast.Module | None = None,
+        build_fixes: bool = False,
     ) -> FileResult:
-        """Lint decoded source; pass ``tree`` when the caller already parsed it (flake8)."""
+        """Lint decoded source; pass ``tree`` when the caller already parsed it (flake8).
+
+        ``build_fixes``: build (and syntax-check) every fix now, so that the result holds no
+        closure over the syntax tree (batch runs keep results of many files); otherwise fixes
+        stay lazy for ``materialize_fixes``."""
         result = FileResult(source.path, source=source)
-        findings, _ = self._lint(source, path, result, tree)
+        findings, context = self._lint(source, path, result, tree)
         result.findings = findings
+        if build_fixes:
+            materialize(findings, context)
         return result
 
     def fix_source(
-        self, source: SourceFile, path: Path | None, unsafe: bool, codes: set[str] | None = None
+        self,
+        source: SourceFile,
+        path: Path | None,
+        unsafe: bool,
+        codes: set[str] | None = None,
+        build_fixes: bool = False,
     ) -> FileResult:
         """Apply fixes until stable; the result holds the final findings and the new text."""
         result = FileResult(source.path, source=source)
+        last = FileResult(source.path)  # internal errors of the latest pass
 
-        def lint(text: str) -> tuple[list[Finding], FixContext | None]:
+        def lint(
+            text: str, tree: ast.Module | None
+        ) -> tuple[list[Finding], FixContext | None]:
+            nonlocal last
             current = SourceFile(source.path, text, source.encoding, source.bom, source.newline)
-            scratch = FileResult(source.path)
-            return self._lint(current, path, scratch)
+            last = FileResult(source.path)
+            return self._lint(current, path, last, tree)
 
         def wanted(finding: Finding) -> bool:
             assert finding.fix is not None
@@ -131,7 +154,13 @@ class Linter:
 
         outcome: FixOutcome = fix_text(source, lint, wanted)
         final = SourceFile(source.path, outcome.text, source.encoding, source.bom, source.newline)
-        findings, _ = self._lint(final, path, result)
+        if outcome.findings is not None:  # the loop ended on a lint of the final text
+            findings, context = outcome.findings, outcome.context
+            result.internal_errors = last.internal_errors
+        else:
+            findings, context = self._lint(final, path, result)
+        if build_fixes:
+            materialize(findings, context)
         result.findings = findings
         result.fixed = outcome.fixed
         result.refused_fixes = outcome.broken

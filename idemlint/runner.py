@@ -53,7 +53,7 @@ def _work(item: tuple[Target, bytes | None]) -> FileResult:
 def process(linter: Linter, job: Job, target: Target, raw: bytes | None) -> FileResult:
     """Lint (and maybe fix) one file; never raises for bad input."""
     if raw is None:
-        result = linter.check_path(target.path, target.display)
+        result = linter.check_path(target.path, target.display, build_fixes=True)
     else:
         result = _process_bytes(linter, job, target, raw)
     result.source = None  # not needed by the caller; keeps results small to pickle
@@ -61,18 +61,18 @@ def process(linter: Linter, job: Job, target: Target, raw: bytes | None) -> File
 
 
 def _process_bytes(linter: Linter, job: Job, target: Target, raw: bytes) -> FileResult:
+    # Fixes are built (and syntax-checked) right away whatever the output format: a fix is
+    # shown as available only if it applies cleanly, and no result keeps a closure over its
+    # file's syntax tree.
     if not job.fix and not job.diff:
-        result = linter.check_bytes(target.display, raw, target.path)
-        if job.materialize:
-            linter.materialize_fixes(result, target.path)
-        return result
+        return linter.check_bytes(target.display, raw, target.path, build_fixes=True)
     try:
         source = SourceFile.from_bytes(target.display, raw)
     except LoadError:
-        return linter.check_bytes(target.display, raw, target.path)
-    result = linter.fix_source(source, target.path, job.unsafe, set(job.fix_codes or ()) or None)
-    if job.materialize:
-        linter.materialize_fixes(result, target.path)
+        return linter.check_bytes(target.display, raw, target.path, build_fixes=True)
+    result = linter.fix_source(
+        source, target.path, job.unsafe, set(job.fix_codes or ()) or None, build_fixes=True
+    )
     if result.fixed_text is not None and job.fix and not job.diff:
         error = write_atomically(target.path, raw, source.encode(result.fixed_text))
         if error is not None:
