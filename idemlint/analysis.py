@@ -99,7 +99,8 @@ class ModuleAnalysis:
         target = ast.Name(attribute, ast.Load())
         target._sc = other.scope  # type: ignore[attr-defined]
         target.lineno, target.col_offset = 10**9, 0
-        return other.model.service_of(target)
+        with self.project.inside(path):  # what it looks up is its dependency (result cache)
+            return other.model.service_of(target)
 
     # -- reporting -------------------------------------------------------------------------
     def text(self, node: ast.AST) -> str:

@@ -87,12 +87,15 @@ def _parser() -> argparse.ArgumentParser:
                        help="apply exclusions to paths given explicitly (for pre-commit)")
     check.add_argument("-j", "--jobs", type=int, default=None,
                        help="worker processes (default: number of CPUs)")
+    check.add_argument("--no-cache", action="store_true",
+                       help="do not read or write the result cache (.idemlint_cache)")
 
     rule = sub.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code", nargs="?", help="a rule code, e.g. IDL101")
     rule.add_argument("--all", action="store_true", help="list every rule")
 
     sub.add_parser("lsp", help="run the language server on stdio")
+    sub.add_parser("clean", help="remove the result cache (.idemlint_cache)")
     return parser
 
 
@@ -101,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "rule":
             return _rule(args)
+        if args.command == "clean":
+            return _clean()
         if args.command == "lsp":
             from .lsp import serve
 
@@ -151,7 +156,8 @@ def _check(args: argparse.Namespace) -> int:
     )
     project = Project.for_paths(paths, settings.source.parent if settings.source else None)
     results = run(
-        discover(paths, settings, args.force_exclude), settings, job, project, args.jobs
+        discover(paths, settings, args.force_exclude), settings, job, project, args.jobs,
+        use_cache=not args.no_cache,
     )
     findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key)
     fixed: Counter[str] = Counter()
@@ -281,6 +287,16 @@ def _summary(
     if hidden:
         print(f"({hidden} hidden fix{'es' * (hidden != 1)} can be enabled with the "
               "`--unsafe-fixes` option.)", file=sys.stderr)
+
+
+def _clean() -> int:
+    from .cache import CACHE_DIR_NAME, cache_dir, clean
+
+    settings = load_settings(start=Path.cwd())
+    candidates = {p.resolve(): p for p in (cache_dir(settings), Path.cwd() / CACHE_DIR_NAME)}
+    for removed in clean(candidates.values()):
+        print(f"Removed {removed}", file=sys.stderr)
+    return EXIT_CLEAN
 
 
 def _rule(args: argparse.Namespace) -> int:

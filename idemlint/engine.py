@@ -22,7 +22,7 @@ from .fixes.apply import FixOutcome, fix_text, materialize
 from .fixes.context import FixContext
 from .noqa import Suppressions
 from .noqa import parse as parse_suppressions
-from .project import Project
+from .project import Dependency, Project
 from .registry import Rule, all_rules, expand_selector, select_codes
 from .source import LoadError, SourceFile, read
 
@@ -40,6 +40,9 @@ class FileResult:
     internal_errors: list[str] = field(default_factory=list)
     refused_fixes: list[Finding] = field(default_factory=list)
     source: SourceFile | None = field(default=None, repr=False)
+    # What the findings were computed from besides the file (result cache, see cache.py).
+    dependencies: frozenset[Dependency] = field(default_factory=frozenset, repr=False)
+    written_digest: str | None = None  # content hash of the fixed text written to disk
 
 
 class Linter:
