@@ -16,19 +16,16 @@ a fixed file under the content it wrote.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import pickle
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from . import __version__
 from .config import Settings
 from .diagnostics import Finding
-from .knowledge import bundled_digest
+from .knowledge import blake2b, bundled_digest
 from .project import SUMMARY_MAX_BYTES, Dependency, Project, digest, module_name
 from .source import LoadError, read
 
@@ -52,6 +49,8 @@ def disabled_by_environment() -> bool:
 
 def clean(directories: Iterable[Path]) -> list[Path]:
     """Remove cache directories (``idemlint clean``); returns those removed."""
+    import shutil
+
     removed: list[Path] = []
     for directory in directories:
         if directory.is_dir() and not directory.is_symlink():
@@ -78,7 +77,7 @@ class ResultCache:
         absolute = os.path.abspath(path)
         name, is_package = module_name(Path(absolute))
         parts = (self.fingerprint, display, absolute, f"{name}:{is_package}", content_digest)
-        return hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogatepass"),
+        return blake2b("\0".join(parts).encode("utf-8", "surrogatepass"),
                                digest_size=20).hexdigest()
 
     def _entry(self, key: str) -> Path:
@@ -126,6 +125,8 @@ class ResultCache:
         self, key: str, findings: list[Finding], dependencies: Iterable[Dependency]
     ) -> None:
         """Write an entry atomically; a cache that cannot be written is silently skipped."""
+        import tempfile
+
         entry = {"findings": findings, "dependencies": sorted(dependencies)}
         target = self._entry(key)
         try:
@@ -169,7 +170,7 @@ def _fingerprint(settings: Settings) -> str:
         bundled_digest(),
         repr(settings),
     ]
-    return hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogatepass"),
+    return blake2b("\0".join(parts).encode("utf-8", "surrogatepass"),
                            digest_size=20).hexdigest()
 
 
@@ -184,4 +185,4 @@ def _code_stamp() -> str:
             if name.endswith(".py"):
                 info = os.stat(os.path.join(directory, name))
                 stamp.append(f"{directory}/{name}:{info.st_size}:{info.st_mtime_ns}")
-    return hashlib.blake2b("\n".join(stamp).encode("utf-8", "surrogatepass")).hexdigest()
+    return blake2b("\n".join(stamp).encode("utf-8", "surrogatepass")).hexdigest()

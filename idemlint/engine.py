@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import re
-import traceback
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -249,6 +248,8 @@ class Linter:
                 findings.extend(self.load_error_findings(source.path, error, path))
                 break
             except Exception:  # a bug in a rule must not stop the run
+                import traceback
+
                 result.internal_errors.append(
                     f"{source.path}: internal error in {rule.code}:\n{traceback.format_exc()}"
                 )

@@ -7,17 +7,20 @@ the data (or in a user's ``[tool.idemlint.nondeterministic]``) is an error, not 
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import os
 import pickle
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .patterns import PatternError, PatternTable, expand
+
+try:  # hashlib would load OpenSSL first (~5 ms of start-up) for a hash it does not provide
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other Python implementations
+    from hashlib import blake2b
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -381,7 +384,7 @@ def bundled() -> KnowledgeBase:
 def bundled_digest() -> str:
     """Content hash of the bundled data and of the code that compiles it."""
     root = _bundled_root()
-    digest = hashlib.blake2b(digest_size=20)
+    digest = blake2b(digest_size=20)
     code = Path(__file__).resolve().parent
     for path in (code / "knowledge.py", code / "patterns.py"):
         digest.update(path.read_bytes())
@@ -410,6 +413,8 @@ def _compiled_path(digest: str) -> Path | None:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=".kb-", dir=path.parent)

@@ -7,13 +7,13 @@ greeter``). Only then is that module read and summarised, once per process.
 from __future__ import annotations
 
 import ast
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .knowledge import blake2b
 from .source import LoadError, SourceFile, read
 
 # ("find", "dotted|near", found path or "") or ("file", path, content digest or ""): checked
@@ -166,4 +166,4 @@ SUMMARY_MAX_BYTES = 2_000_000
 
 def digest(raw: bytes) -> str:
     """Content hash used to tell whether a file changed (result cache)."""
-    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+    return blake2b(raw, digest_size=16).hexdigest()
