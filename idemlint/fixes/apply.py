@@ -90,42 +90,71 @@ class _SyntaxCheck:
 
     def __init__(self, context: FixContext) -> None:
         self.source = context.source
-        self.nodes = context.module.nodes
-        self._spans: list[tuple[int, int]] | None = None
-        self._starts: list[int] = []
+        self.tree = context.module.tree
+        self._statements: list[ast.stmt] | None = None
+        self._lines: list[int] = []
 
-    def spans(self) -> list[tuple[int, int]]:
-        if self._spans is None:
-            source = self.source
-            spans = []
-            for node in self.nodes:
-                if isinstance(node, ast.stmt) and not hasattr(node, "body"):
-                    line, end_line = node.lineno, node.end_lineno
-                    if end_line is None or node.end_col_offset is None:
-                        continue
-                    start = source.offset(line, source.char_column(line, node.col_offset))
-                    end = source.offset(end_line, source.char_column(end_line, node.end_col_offset))
-                    spans.append((start, end))
-            spans.sort()
-            self._spans = spans
-            self._starts = [s for s, _ in spans]
-        return self._spans
+    def statements(self) -> list[ast.stmt]:
+        """Simple statements in source order (only statement lists are walked, not
+        expressions: a tenth of the nodes)."""
+        if self._statements is None:
+            out: list[ast.stmt] = []
+            stack: list[ast.stmt] = list(reversed(self.tree.body))
+            while stack:
+                stmt = stack.pop()
+                nested = _nested_statements(stmt)
+                if nested is None:
+                    out.append(stmt)
+                else:
+                    stack.extend(reversed(nested))
+            self._statements = out
+            self._lines = [s.lineno for s in out]
+        return self._statements
+
+    def _span(self, stmt: ast.stmt) -> tuple[int, int] | None:
+        source = self.source
+        line, end_line, end_col = stmt.lineno, stmt.end_lineno, stmt.end_col_offset
+        if end_line is None or end_col is None:
+            return None
+        start = source.offset(line, source.char_column(line, stmt.col_offset))
+        return start, source.offset(end_line, source.char_column(end_line, end_col))
 
     def parses_with(self, edits: Sequence[Edit]) -> bool:
         source = self.source
         ranges = sorted(_ranges(source, edits))
-        spans = self.spans()
+        statements = self.statements()
         first, last = ranges[0][0], ranges[-1][1]
-        index = bisect.bisect_right(self._starts, first) - 1
-        if index >= 0:
-            start, end = spans[index]
+        index = bisect.bisect_right(self._lines, min(e.line for e in edits)) - 1
+        span = None
+        while index >= 0:  # the nearest statement starting at or before the first edit
+            span = self._span(statements[index])
+            if span is not None and span[0] <= first:
+                break
+            span = None
+            index -= 1
+        if span is not None:
+            start, end = span
             if start <= first and last <= end and not (first == start and ranges[0][1] == start):
                 local = [(a - start, b - start, c) for a, b, c in ranges]
-                snippet = splice(source.text[start:end], local)
-                tree = parse_or_none(snippet)
+                tree = parse_or_none(splice(source.text[start:end], local))
                 if tree is not None and len(tree.body) == 1:
                     return True
         return parse_or_none(splice(source.text, ranges)) is not None
+
+
+def _nested_statements(stmt: ast.stmt) -> list[ast.stmt] | None:
+    """The statements inside a compound statement, in source order (None: a simple one)."""
+    if isinstance(stmt, ast.Match):
+        return [s for case in stmt.cases for s in case.body]
+    body = getattr(stmt, "body", None)
+    if body is None:
+        return None
+    out: list[ast.stmt] = list(body)
+    for handler in getattr(stmt, "handlers", ()):
+        out.extend(handler.body)
+    out.extend(getattr(stmt, "orelse", ()))
+    out.extend(getattr(stmt, "finalbody", ()))
+    return out
 
 
 def _ranges(source: SourceFile, edits: Sequence[Edit]) -> list[Range]:
