@@ -43,7 +43,7 @@ class ModuleAnalysis:
         finish_self_attributes(self.indexer)
         self.resolver = Resolver(self.kb, name, is_package)
         # Results shared by several rules (e.g. the catalogued calls in handler code).
-        self.memo: dict[str, Any] = {}
+        self.memo: dict[str, Any] = {"name_loads": self.indexer.name_loads}
 
     @property
     def path(self) -> str:
@@ -55,15 +55,8 @@ class ModuleAnalysis:
         return self.indexer.nodes
 
     def name_loads(self, name: str) -> list[ast.Name]:
-        """Every read of ``name`` in the module (index built on first use)."""
-        index: dict[str, list[ast.Name]] | None = self.memo.get("name_loads")
-        if index is None:
-            index = {}
-            for node in self.indexer.nodes:
-                if type(node) is ast.Name and type(node.ctx) is ast.Load:
-                    index.setdefault(node.id, []).append(node)
-            self.memo["name_loads"] = index
-        return index.get(name, [])
+        """Every read of ``name`` in the module (collected by the indexer)."""
+        return self.indexer.name_loads.get(name, [])
 
     @cached_property
     def model(self) -> HandlerModel:
@@ -99,7 +92,8 @@ class ModuleAnalysis:
         target = ast.Name(attribute, ast.Load())
         target._sc = other.scope  # type: ignore[attr-defined]
         target.lineno, target.col_offset = 10**9, 0
-        return other.model.service_of(target)
+        with self.project.inside(path):  # what it looks up is its dependency (result cache)
+            return other.model.service_of(target)
 
     # -- reporting -------------------------------------------------------------------------
     def text(self, node: ast.AST) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from . import __version__
 from .cli_common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UsageError, reads_stdin
 from .cli_io import out, silence_stdout
-from .config import ConfigError
+from .config import ConfigError, load_settings
 from .docs import rule_page
 from .output import names
 from .registry import all_rules
@@ -77,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="print the resolved settings for the first file and exit")
     check.add_argument("--show-files", action="store_true",
                        help="print the files that would be checked and exit")
+    check.add_argument("--no-cache", action="store_true",
+                       help="do not read or write the result cache (.idemlint_cache)")
 
     rule = sub.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code", nargs="?", help="a rule code, e.g. IDL101")
@@ -85,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     lsp = sub.add_parser("lsp", help="run the language server on stdio")
     lsp.add_argument("--stdio", action="store_true",
                      help="speak on stdin/stdout (the default; accepted for LSP clients)")
+    sub.add_parser("clean", help="remove the result cache (.idemlint_cache)")
     return parser
 
 
@@ -93,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "rule":
             return _rule(args)
+        if args.command == "clean":
+            return _clean()
         if args.command == "lsp":
             try:
                 from .lsp import serve
@@ -147,6 +152,16 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError("--stdin-filename needs `-` as the path to lint")
     if args.watch and (args.add_noqa or args.diff or args.show_files or args.show_settings):
         raise UsageError("--watch cannot be combined with --add-noqa, --diff or --show-*")
+
+
+def _clean() -> int:
+    from .cache import CACHE_DIR_NAME, cache_dir, clean
+
+    settings = load_settings(start=Path.cwd())
+    candidates = {p.resolve(): p for p in (cache_dir(settings), Path.cwd() / CACHE_DIR_NAME)}
+    for removed in clean(candidates.values()):
+        print(f"Removed {removed}", file=sys.stderr)
+    return EXIT_CLEAN
 
 
 def _rule(args: argparse.Namespace) -> int:

@@ -41,7 +41,8 @@ def check(args: argparse.Namespace) -> int:
     )
     project = Project.for_paths(paths, settings.source.parent if settings.source else None)
     results = run(
-        discover(paths, settings, args.force_exclude), settings, job, project, args.jobs
+        discover(paths, settings, args.force_exclude), settings, job, project, args.jobs,
+        use_cache=not args.no_cache,
     )
     return report(args, results, unsafe)
 

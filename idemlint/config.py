@@ -9,7 +9,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -186,6 +185,8 @@ def _matches(relative: PurePosixPath, name: str, patterns: Sequence[str]) -> boo
 # -- loading ---------------------------------------------------------------------------------
 def find_config(start: Path) -> Path | None:
     """The nearest ``idemlint.toml``, or ``pyproject.toml`` with ``[tool.idemlint]``."""
+    import tomllib
+
     directory = start.resolve()
     if directory.is_file():
         directory = directory.parent
@@ -209,6 +210,8 @@ def find_config(start: Path) -> Path | None:
 
 def read_table(path: Path) -> dict[str, Any]:
     """The idemlint table of a configuration file (top level of idemlint.toml)."""
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

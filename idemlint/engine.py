@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import re
-import traceback
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from .fixes.apply import FixOutcome, fix_text, materialize
 from .fixes.context import FixContext
 from .noqa import Suppressions
 from .noqa import parse as parse_suppressions
-from .project import Project
+from .project import Dependency, Project
 from .registry import Rule, all_rules, enabled_codes
 from .selection import expand_selector
 from .source import LoadError, SourceFile, read
@@ -42,6 +41,9 @@ class FileResult:
     refused_fixes: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # e.g. a read-only file left unfixed
     source: SourceFile | None = field(default=None, repr=False)
+    # What the findings were computed from besides the file (result cache, see cache.py).
+    dependencies: frozenset[Dependency] = field(default_factory=frozenset, repr=False)
+    written_digest: str | None = None  # content hash of the fixed text written to disk
 
 
 class Linter:
@@ -88,42 +90,65 @@ class Linter:
         )
 
     # -- entry points ----------------------------------------------------------------------
-    def check_path(self, path: Path, display: str | None = None) -> FileResult:
+    def check_path(
+        self, path: Path, display: str | None = None, build_fixes: bool = False
+    ) -> FileResult:
         display = display if display is not None else str(path)
         try:
             raw = read(path, self.settings.max_file_size)
         except LoadError as error:
             return FileResult(display, self.load_error_findings(display, error, path))
-        return self.check_bytes(display, raw, path)
+        return self.check_bytes(display, raw, path, build_fixes)
 
-    def check_bytes(self, display: str, raw: bytes, path: Path | None = None) -> FileResult:
+    def check_bytes(
+        self, display: str, raw: bytes, path: Path | None = None, build_fixes: bool = False
+    ) -> FileResult:
         if not self.always_parse and not self.worth_parsing(raw):
             return FileResult(display, skipped=True)
         try:
             source = SourceFile.from_bytes(display, raw)
         except LoadError as error:
             return FileResult(display, self.load_error_findings(display, error, path))
-        return self.check_source(source, path)
+        return self.check_source(source, path, build_fixes=build_fixes)
 
     def check_source(
-        self, source: SourceFile, path: Path | None = None, tree: ast.Module | None = None
+        self,
+        source: SourceFile,
+        path: Path | None = None,
+        tree: ast.Module | None = None,
+        build_fixes: bool = False,
     ) -> FileResult:
-        """Lint decoded source; pass ``tree`` when the caller already parsed it (flake8)."""
+        """Lint decoded source; pass ``tree`` when the caller already parsed it (flake8).
+
+        ``build_fixes``: build (and syntax-check) every fix now, so that the result holds no
+        closure over the syntax tree (batch runs keep results of many files); otherwise fixes
+        stay lazy for ``materialize_fixes``."""
         result = FileResult(source.path, source=source)
-        findings, _ = self._lint(source, path, result, tree)
+        findings, context = self._lint(source, path, result, tree)
         result.findings = findings
+        if build_fixes:
+            materialize(findings, context)
         return result
 
     def fix_source(
-        self, source: SourceFile, path: Path | None, unsafe: bool, codes: set[str] | None = None
+        self,
+        source: SourceFile,
+        path: Path | None,
+        unsafe: bool,
+        codes: set[str] | None = None,
+        build_fixes: bool = False,
     ) -> FileResult:
         """Apply fixes until stable; the result holds the final findings and the new text."""
         result = FileResult(source.path, source=source)
+        last = FileResult(source.path)  # internal errors of the latest pass
 
-        def lint(text: str) -> tuple[list[Finding], FixContext | None]:
+        def lint(
+            text: str, tree: ast.Module | None
+        ) -> tuple[list[Finding], FixContext | None]:
+            nonlocal last
             current = SourceFile(source.path, text, source.encoding, source.bom, source.newline)
-            scratch = FileResult(source.path)
-            return self._lint(current, path, scratch)
+            last = FileResult(source.path)
+            return self._lint(current, path, last, tree)
 
         def wanted(finding: Finding) -> bool:
             assert finding.fix is not None
@@ -133,7 +158,13 @@ class Linter:
 
         outcome: FixOutcome = fix_text(source, lint, wanted)
         final = SourceFile(source.path, outcome.text, source.encoding, source.bom, source.newline)
-        findings, _ = self._lint(final, path, result)
+        if outcome.findings is not None:  # the loop ended on a lint of the final text
+            findings, context = outcome.findings, outcome.context
+            result.internal_errors = last.internal_errors
+        else:
+            findings, context = self._lint(final, path, result)
+        if build_fixes:
+            materialize(findings, context)
         result.findings = findings
         result.fixed = outcome.fixed
         result.refused_fixes = outcome.broken
@@ -220,6 +251,8 @@ class Linter:
                 findings.extend(self.load_error_findings(source.path, error, path))
                 break
             except Exception:  # a bug in a rule must not stop the run
+                import traceback
+
                 result.internal_errors.append(
                     f"{source.path}: internal error in {rule.code}:\n{traceback.format_exc()}"
                 )

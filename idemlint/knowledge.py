@@ -7,14 +7,23 @@ the data (or in a user's ``[tool.idemlint.nondeterministic]``) is an error, not 
 from __future__ import annotations
 
 import functools
-import tomllib
+import importlib.util
+import os
+import pickle
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from importlib import resources
-from importlib.resources.abc import Traversable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .patterns import PatternError, PatternTable, expand
+
+try:  # hashlib would load OpenSSL first (~5 ms of start-up) for a hash it does not provide
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other Python implementations
+    from hashlib import blake2b
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 # Vocabulary of the data (the code implements each of these; a test keeps them in step).
 FIX_STRATEGIES = frozenset(
@@ -268,6 +277,8 @@ def _entry(
 
 
 def _load_toml(path: Traversable) -> dict[str, Any]:
+    import tomllib
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -441,5 +452,76 @@ def load_from(root: Traversable) -> KnowledgeBase:
 
 @functools.lru_cache(maxsize=1)
 def bundled() -> KnowledgeBase:
-    """The knowledge base shipped inside the package (``idemlint._kb``)."""
-    return load_from(resources.files("idemlint._kb"))
+    """The knowledge base shipped inside the package (``idemlint._kb``).
+
+    Validating the TOML costs more than the rest of start-up on a small file, so the
+    compiled result is kept in the user cache directory, keyed by the content of the data and
+    of the code that reads it (a changed file is a new key; stale entries are harmless)."""
+    root = _bundled_root()
+    if root is None:  # not on a file system (e.g. a zip): no cache
+        from importlib import resources
+
+        return load_from(resources.files("idemlint._kb"))
+    cached = _compiled_path(bundled_digest())
+    if cached is not None:
+        try:
+            with open(cached, "rb") as handle:
+                kb = pickle.load(handle)
+            if isinstance(kb, KnowledgeBase):
+                return kb
+        except Exception:  # missing, partial or from another layout: compile again
+            pass
+    kb = load_from(root)
+    if cached is not None:
+        _write_atomically(cached, pickle.dumps(kb, protocol=pickle.HIGHEST_PROTOCOL))
+    return kb
+
+
+@functools.lru_cache(maxsize=1)
+def bundled_digest() -> str:
+    """Content hash of the bundled data and of the code that compiles it."""
+    root = _bundled_root()
+    digest = blake2b(digest_size=20)
+    code = Path(__file__).resolve().parent
+    for path in (code / "knowledge.py", code / "patterns.py"):
+        digest.update(path.read_bytes())
+    if root is not None:
+        for sub in ("apis", "frameworks"):
+            for path in sorted((root / sub).glob("*.toml")):
+                digest.update(f"{sub}/{path.name}\0".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _bundled_root() -> Path | None:
+    spec = importlib.util.find_spec("idemlint._kb")
+    locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+    for location in locations:
+        if (Path(location) / "apis").is_dir():
+            return Path(location)
+    return None
+
+
+def _compiled_path(digest: str) -> Path | None:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None
+    return Path(base) / "idemlint" / f"kb-{digest}.pickle"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".kb-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temp, path)
+        except BaseException:
+            if os.path.exists(temp):
+                os.unlink(temp)
+            raise
+    except OSError:
+        pass  # a read-only home: compile on every run

@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .knowledge import blake2b
 from .source import LoadError, SourceFile, read
+
+# ("find", "dotted|near", found path or "") or ("file", path, content digest or ""): checked
+# again before a cached result is served (see cache.py).
+Dependency = tuple[str, str, str]
+
+
+def _find_dep(dotted: str, near: Path | None, found: Path | None) -> Dependency:
+    where = os.fspath(near) if near is not None else ""
+    return ("find", f"{dotted}|{where}", os.fspath(found) if found is not None else "")
 
 
 def module_name(path: Path) -> tuple[str | None, bool]:
@@ -52,6 +63,36 @@ class Project:
     _files: dict[str, Path | None] = field(default_factory=dict)
     _package_roots: dict[Path, Path] = field(default_factory=dict)
     _cache: dict[Path, object] = field(default_factory=dict)
+    # Dependency tracing (for the result cache): what a file's findings were computed from.
+    _collectors: list[set[Dependency]] = field(default_factory=list)
+    _deps_of: dict[Path, set[Dependency]] = field(default_factory=dict)
+    _digests: dict[Path, str] = field(default_factory=dict)
+
+    # -- dependencies ------------------------------------------------------------------------
+    @contextmanager
+    def tracing(self) -> Iterator[set[Dependency]]:
+        """Collect every lookup and every other module used while linting one file."""
+        collected: set[Dependency] = set()
+        self._collectors.append(collected)
+        try:
+            yield collected
+        finally:
+            self._collectors.remove(collected)
+
+    @contextmanager
+    def inside(self, path: Path) -> Iterator[None]:
+        """Work done on behalf of module ``path`` (its lazy model): what it uses is recorded
+        as its own dependency too, so that a later user of its memoised answers gets them."""
+        deps = self._deps_of.setdefault(path.resolve(), set())
+        self._collectors.append(deps)
+        try:
+            yield
+        finally:
+            self._collectors.remove(deps)
+
+    def _record(self, *deps: Dependency) -> None:
+        for collector in self._collectors:
+            collector.update(deps)
 
     @classmethod
     def for_paths(cls, paths: Iterable[Path], config_root: Path | None) -> Project:
@@ -77,7 +118,10 @@ class Project:
             roots = self.roots
         key = f"{roots[0] if roots else ''}|{dotted}"
         if key in self._files:
-            return self._files[key]
+            known = self._files[key]
+            if self._collectors:
+                self._record(_find_dep(dotted, near, known))
+            return known
         found: Path | None = None
         relative = Path(*dotted.split("."))
         for root in roots:
@@ -88,19 +132,38 @@ class Project:
             if found is not None:
                 break
         self._files[key] = found
+        if self._collectors:
+            self._record(_find_dep(dotted, near, found))
         return found
 
     def summary(self, path: Path, build: Callable[[SourceFile, ast.Module], object]) -> object:
         """A summary of another module, built once by ``build`` (``None`` if unreadable)."""
         path = path.resolve()
-        if path in self._cache:
-            return self._cache[path]
-        self._cache[path] = None  # import cycles resolve to "unknown"
+        if path not in self._cache:
+            self._cache[path] = None  # import cycles resolve to "unknown"
+            self._summarise(path, build)
+        if self._collectors:
+            digest = self._digests.get(path, "")
+            self._record(("file", os.fspath(path), digest), *self._deps_of.get(path, ()))
+        return self._cache[path]
+
+    def _summarise(self, path: Path, build: Callable[[SourceFile, ast.Module], object]) -> None:
         try:
-            source = SourceFile.from_bytes(os.fspath(path), read(path, 2_000_000))
+            raw = read(path, SUMMARY_MAX_BYTES)
+        except LoadError:
+            return
+        self._digests[path] = digest(raw)
+        try:
+            source = SourceFile.from_bytes(os.fspath(path), raw)
             tree = ast.parse(source.text, os.fspath(path))
         except (LoadError, SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
-        result = build(source, tree)
-        self._cache[path] = result
-        return result
+            return
+        self._cache[path] = build(source, tree)
+
+
+SUMMARY_MAX_BYTES = 2_000_000
+
+
+def digest(raw: bytes) -> str:
+    """Content hash used to tell whether a file changed (result cache)."""
+    return blake2b(raw, digest_size=16).hexdigest()

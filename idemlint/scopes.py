@@ -150,6 +150,9 @@ class Indexer:
         self.calls: list[ast.Call] = []
         self.functions: list[FunctionNode] = []
         self.self_assignments: list[tuple[ast.Attribute, ast.expr | None, Scope]] = []
+        # Every read of a name, by name (collected here: rules ask for it on most files,
+        # and a separate pass over all nodes cost as much as this whole dictionary).
+        self.name_loads: dict[str, list[ast.Name]] = {}
 
     # The traversal is iterative: deeply nested input must not exhaust the C stack here.
     # It is the hottest loop of a run: dispatch on exact node type, precomputed child fields.
@@ -164,6 +167,7 @@ class Indexer:
         pop, push = stack.pop, stack.append
         calls_append = self.calls.append
         nodes_append = self.nodes.append
+        name_loads = self.name_loads
         special = self._special()
         fields = _CHILD_FIELDS
         name_type, call_type, load_type = ast.Name, ast.Call, ast.Load
@@ -178,6 +182,12 @@ class Indexer:
             if kind is name_type:
                 if type(node.ctx) is not load_type:  # type: ignore[attr-defined]
                     self._bind_target(node, scope)  # type: ignore[arg-type]
+                else:
+                    loads = name_loads.get(node.id)  # type: ignore[attr-defined]
+                    if loads is None:
+                        name_loads[node.id] = [node]  # type: ignore[attr-defined,list-item]
+                    else:
+                        loads.append(node)  # type: ignore[arg-type]
                 continue
             if kind is call_type:
                 calls_append(node)  # type: ignore[arg-type]

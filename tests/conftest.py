@@ -32,6 +32,12 @@ HANDLER = textwrap.dedent(
 )
 
 
+@pytest.fixture(autouse=True)
+def _own_result_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test has its own result cache: no entry outlives a test (e.g. a monkeypatched rule)."""
+    monkeypatch.setenv("IDEMLINT_CACHE_DIR", str(tmp_path_factory.mktemp("idemlint") / "cache"))
+
+
 @dataclass
 class Run:
     code: int
