@@ -14,7 +14,7 @@ from .analysis import ModuleAnalysis
 from .dataflow import is_durable
 from .knowledge import ApiEntry
 from .model import HandlerModel, Unit
-from .syntax import call_argument
+from .syntax import argument
 
 # Keyword names of the delay parameter of the sleep functions (stdlib, trio, anyio).
 SLEEP_DELAY_KEYWORDS = ("secs", "seconds", "delay")
@@ -86,7 +86,7 @@ def _condition_holds(entry: ApiEntry, call: ast.Call, model: HandlerModel) -> bo
     if when == "no-args":
         return not call.args and not call.keywords
     if when == "nonzero-delay":
-        delay = call_argument(call, 0, *SLEEP_DELAY_KEYWORDS)
+        delay = argument(call, 0, *SLEEP_DELAY_KEYWORDS)
         return not (isinstance(delay, ast.Constant) and delay.value == 0)
     if when == "durable-future-arg":
         values = [*call.args, *(k.value for k in call.keywords)]

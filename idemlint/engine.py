@@ -71,11 +71,13 @@ class Linter:
         # parse?", so every file is parsed.
         self.always_parse = "always" in needs or needs <= {"passive"}
         if "handlers" in needs:
-            triggers.update(kb.framework.triggers)
-            for literal, pattern in kb.framework.trigger_patterns:
-                confirmed.setdefault(literal, []).append(pattern)
+            for fw in kb.frameworks.values():
+                triggers.update(fw.triggers)
+                for literal, pattern in fw.trigger_patterns:
+                    confirmed.setdefault(literal, []).append(pattern)
         if "ingress" in needs:
-            triggers.update(kb.framework.ingress_triggers)
+            for fw in kb.frameworks.values():
+                triggers.update(fw.ingress_triggers)
             triggers.update(_url_triggers(settings.ingress_urls))
         if "suppressions" in needs and noqa:
             confirmed.setdefault(b"noqa", []).append(rb"[nN][oO][qQ][aA]\s*:[^\n]*\bIDL\d")

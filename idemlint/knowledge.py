@@ -72,33 +72,56 @@ class ActionSpec:
 
 @dataclass(frozen=True)
 class Framework:
-    """How one durable-execution framework spells handlers, contexts and calls."""
+    """How one durable-execution framework spells durable code, its context and its calls.
+
+    Every field is optional in the TOML: a profile fills in the concepts its SDK has (see
+    ``rules/README.md``). Durable code starts at *entry points*, found three ways: decorator
+    methods of declaring objects (``services`` + ``decorators``), decorators named by their
+    qualified name (``entry_decorators``), and methods of decorated classes
+    (``entry_classes``)."""
 
     name: str
     package: str
-    docs: str
-    triggers: tuple[bytes, ...]
+    docs: str = ""
+    title: str = ""
+    # A file holds durable code of this framework only if it imports ``package``; a profile
+    # whose entry points can be spelled without importing it (decorator methods of a service
+    # object imported from another module) sets ``requires_import = false``.
+    requires_import: bool = True
+    triggers: tuple[bytes, ...] = ()
     # (lower-case literal, regular expression on the raw bytes confirming it)
-    trigger_patterns: tuple[tuple[bytes, bytes], ...]
-    aliases: Mapping[str, str]
-    services: Mapping[str, str]
-    service_wrappers: Mapping[str, str]
-    decorators: Mapping[str, str]
-    context_types: frozenset[str]
-    context_getters: frozenset[str]
-    journaled_actions: frozenset[str]
-    durable: frozenset[str]
-    calls: frozenset[str]
-    sends: frozenset[str]
-    journaled: frozenset[str]
-    accessors: frozenset[str]
-    actions: Mapping[str, ActionSpec]
-    combinators: Mapping[str, str]
-    ingress_clients: frozenset[str]
-    ingress_harnesses: frozenset[str]
-    ingress_methods: frozenset[str]
-    ingress_key_argument: str
-    ingress_key_header: str
+    trigger_patterns: tuple[tuple[bytes, bytes], ...] = ()
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    services: Mapping[str, str] = field(default_factory=dict)
+    service_wrappers: Mapping[str, str] = field(default_factory=dict)
+    decorators: Mapping[str, str] = field(default_factory=dict)
+    # decorator qualified name -> role of the entry point it declares
+    entry_decorators: Mapping[str, str] = field(default_factory=dict)
+    # class decorator qualified name -> {method decorator qualified name -> role}
+    entry_classes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Which positional parameter of an entry point is the durable context (None: none is).
+    context_position: int | None = 0
+    context_types: frozenset[str] = frozenset()
+    context_getters: frozenset[str] = frozenset()
+    # Modules whose functions are the durable context's API (called without a context object).
+    context_modules: frozenset[str] = frozenset()
+    journaled_actions: frozenset[str] = frozenset()
+    durable: frozenset[str] = frozenset()
+    calls: frozenset[str] = frozenset()
+    sends: frozenset[str] = frozenset()
+    journaled: frozenset[str] = frozenset()
+    accessors: frozenset[str] = frozenset()
+    actions: Mapping[str, ActionSpec] = field(default_factory=dict)
+    # decorator qualified name -> "journaled" (a direct call is journaled, e.g. a step) or
+    # "inline" (a direct call runs the body unjournaled, e.g. an activity); either way the
+    # decorated body runs once per journaled execution, not as replayed code.
+    journaled_decorators: Mapping[str, str] = field(default_factory=dict)
+    combinators: Mapping[str, str] = field(default_factory=dict)
+    ingress_clients: frozenset[str] = frozenset()
+    ingress_harnesses: frozenset[str] = frozenset()
+    ingress_methods: frozenset[str] = frozenset()
+    ingress_key_argument: str = ""
+    ingress_key_header: str = ""
     ingress_triggers: tuple[bytes, ...] = ()
     # `[tables.<family>]` of the profile: SDK tables one rule family reads, through a typed
     # view defined next to the family (``checks/<family>/_shared.py``).
@@ -107,6 +130,10 @@ class Framework:
     def table(self, family: str) -> Mapping[str, Any]:
         """The raw ``[tables.<family>]`` of the profile ({} if absent)."""
         return self.tables.get(family, {})
+
+    @property
+    def display_name(self) -> str:
+        return self.title or self.name.capitalize()
 
     @property
     def context_methods(self) -> frozenset[str]:
@@ -123,8 +150,14 @@ class KnowledgeBase:
     returns: Mapping[str, str]
     aliases: Mapping[str, str]
     mutations: PatternTable[ApiEntry]
-    framework: Framework
+    frameworks: Mapping[str, Framework]
     categories: Mapping[str, str] = field(default_factory=dict)
+    # The profile rules that are not yet framework-neutral read through ``framework``.
+    default_framework: str = ""
+
+    @property
+    def framework(self) -> Framework:
+        return self.frameworks[self.default_framework]
 
     def lookup(self, qualname: str) -> ApiEntry | None:
         """The entry for a called qualified name, unless it is marked deterministic."""
@@ -250,9 +283,27 @@ def _expanded_map(raw: Mapping[str, Any], where: str) -> dict[str, str]:
     return out
 
 
+_FRAMEWORK_KEYS = frozenset({
+    "name", "title", "package", "docs", "default", "requires_import", "triggers",
+    "trigger_patterns", "aliases", "services", "service_wrappers", "decorators",
+    "entry_decorators", "entry_classes", "context", "actions", "journaled_decorators",
+    "combinators", "ingress", "tables",
+})
+
+
 def _load_framework(path: Traversable) -> Framework:
     data = _load_toml(path)
     where = f"frameworks/{path.name}"
+    unknown = set(data) - _FRAMEWORK_KEYS
+    if unknown:
+        raise KnowledgeError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    position = _table(data, "context", where).get("position", 0)
+    if position is not None and not isinstance(position, int):
+        raise KnowledgeError(f"{where}: context.position must be an integer")
+    entry_classes = {
+        decorator: dict(_table(methods, "methods", f"{where}: entry_classes.{decorator}"))
+        for decorator, methods in _table(data, "entry_classes", where).items()
+    }
     context = _table(data, "context", where)
     ingress = _table(data, "ingress", where)
     actions: dict[str, ActionSpec] = {}
@@ -269,6 +320,13 @@ def _load_framework(path: Traversable) -> Framework:
         name=data["name"],
         package=data["package"],
         docs=data.get("docs", ""),
+        title=data.get("title", ""),
+        requires_import=bool(data.get("requires_import", True)),
+        entry_decorators=_expanded_map(_table(data, "entry_decorators", where), where),
+        entry_classes=entry_classes,
+        context_position=None if position == -1 else position,
+        context_modules=ctx_set("modules"),
+        journaled_decorators=_expanded_map(_table(data, "journaled_decorators", where), where),
         triggers=tuple(t.lower().encode() for t in _strings(data, "triggers", where)),
         trigger_patterns=tuple(
             (literal.lower().encode(), pattern.encode())
@@ -293,8 +351,8 @@ def _load_framework(path: Traversable) -> Framework:
         ingress_clients=frozenset(_strings(ingress, "clients", where)),
         ingress_harnesses=frozenset(_strings(ingress, "harnesses", where)),
         ingress_methods=frozenset(_strings(ingress, "methods", where)),
-        ingress_key_argument=ingress.get("key_argument", "idempotency_key"),
-        ingress_key_header=ingress.get("key_header", "idempotency-key"),
+        ingress_key_argument=ingress.get("key_argument", ""),
+        ingress_key_header=ingress.get("key_header", ""),
         ingress_triggers=tuple(
             t.lower().encode() for t in _strings(ingress, "triggers", f"{where}: ingress")
         ),
@@ -302,8 +360,9 @@ def _load_framework(path: Traversable) -> Framework:
     )
 
 
-def load_from(root: Traversable, framework: str = "restate") -> KnowledgeBase:
-    """Load the knowledge base from a directory laid out like ``rules/``."""
+def load_from(root: Traversable) -> KnowledgeBase:
+    """Load the knowledge base from a directory laid out like ``rules/``: every API category
+    and every framework profile."""
     apis: PatternTable[ApiEntry] = PatternTable()
     mutations: PatternTable[ApiEntry] = PatternTable()
     deterministic: PatternTable[bool] = PatternTable()
@@ -337,16 +396,31 @@ def load_from(root: Traversable, framework: str = "restate") -> KnowledgeBase:
             _add(deterministic, pattern, True, f"{where}: deterministic {pattern!r}")
         returns.update(_expanded_map(_table(data, "returns", where), where))
         aliases.update(_expanded_map(_table(data, "aliases", where), where))
-    fw = _load_framework(root / "frameworks" / f"{framework}.toml")
-    aliases.update(fw.aliases)
+    frameworks: dict[str, Framework] = {}
+    default = ""
+    profiles = sorted(
+        (p for p in (root / "frameworks").iterdir() if p.name.endswith(".toml")),
+        key=lambda p: p.name,
+    )
+    for path in profiles:
+        fw = _load_framework(path)
+        if fw.name in frameworks:
+            raise KnowledgeError(f"frameworks/{path.name}: duplicate framework {fw.name!r}")
+        frameworks[fw.name] = fw
+        aliases.update(fw.aliases)
+        if _load_toml(path).get("default"):
+            default = fw.name
+    if not default:
+        raise KnowledgeError("frameworks/: no profile is marked `default = true`")
     return KnowledgeBase(
         apis=apis,
         deterministic=deterministic,
         returns=returns,
         aliases=aliases,
         mutations=mutations,
-        framework=fw,
+        frameworks=frameworks,
         categories=categories,
+        default_framework=default,
     )
 
 

@@ -10,7 +10,7 @@ Built once per module from the index and the resolver. Rules ask it questions:
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -35,30 +35,41 @@ ServiceFinder = Callable[[str], "Service | None"]
 
 @dataclass(eq=False)
 class Service:
-    """A service object: ``svc = restate.Service("Greeter")``."""
+    """A declaring object whose decorator methods declare entry points (a Restate service,
+    an Inngest client, a Hatchet workflow)."""
 
-    kind: str  # "service" | "object" | "workflow"
+    kind: str  # the profile's name for it, e.g. "service" | "object" | "workflow"
     name: str | None  # the service's name as given to the constructor
     node: ast.Call | None
     wrappers: tuple[str, ...] = ()
     module: str | None = None
+    framework: Framework | None = None
 
 
 @dataclass(eq=False)
 class Handler:
-    """A function declared as a handler of a service."""
+    """An entry point of durable code: a handler of a service, a workflow's run/signal/update
+    method, a durable task."""
 
     func: DefNode
     service: Service | None
-    role: str  # "handler" | "main"
+    role: str  # the profile's role, e.g. "handler" | "main" | "run" | "query"
     name: str
-    decorator: ast.Call
+    decorator: ast.expr
     kind: str | None = None  # `kind=` of the decorator: exclusive/shared/workflow
+    framework: Framework | None = None
+    cls: ast.ClassDef | None = None  # the decorated class of a class-based entry point
 
     @property
     def ctx(self) -> ast.arg | None:
+        """The durable-context parameter, if the framework passes one."""
+        position = self.framework.context_position if self.framework is not None else 0
+        if position is None:
+            return None
         args = self.func.args.posonlyargs + self.func.args.args
-        return args[0] if args else None
+        if self.cls is not None:  # a method of a decorated class: `self` comes first
+            position += 1
+        return args[position] if position < len(args) else None
 
 
 @dataclass(eq=False)
@@ -112,21 +123,35 @@ class HandlerModel:
     _unit_of: dict[int, Unit] = field(default_factory=dict)
     _action_of: dict[int, Action] = field(default_factory=dict)
     _action_calls: dict[int, Action] = field(default_factory=dict)
-    _context_args: set[int] = field(default_factory=set)
+    # id(context parameter) -> the framework whose context it is
+    _context_args: dict[int, Framework] = field(default_factory=dict)
     _handler_of: dict[int, Handler] = field(default_factory=dict)
-    _imports_framework: bool = False
+    # id(function) -> mode of its journaled decorator ("journaled" | "inline")
+    _journaled_funcs: dict[int, str] = field(default_factory=dict)
+    # frameworks whose durable code this module can hold (see ``build``)
+    frameworks: tuple[Framework, ...] = ()
+    _imported: frozenset[str] = frozenset()
 
     @property
     def fw(self) -> Framework:
+        """The default profile (for rules not yet framework-neutral)."""
         return self.kb.framework
 
     # -- building ------------------------------------------------------------------------
-    def build(self) -> HandlerModel:
-        package = self.fw.package
-        self._imports_framework = any(
-            b.kind is Kind.IMPORT and (b.qualname or "").split(".")[0] == package
+    def build(self, only: frozenset[str] | None = None) -> HandlerModel:
+        """Find entry points, contexts, journaled units and handler code. ``only`` narrows
+        the frameworks considered (configuration); a framework is considered for a module
+        that imports its package, or always when its profile does not require the import."""
+        self._imported = frozenset(
+            (b.qualname or "").split(".")[0]
             for bindings in self.module_scope.bindings.values()
             for b in bindings
+            if b.kind is Kind.IMPORT
+        )
+        self.frameworks = tuple(
+            fw for fw in self.kb.frameworks.values()
+            if (only is None or fw.name in only)
+            and (fw.package in self._imported or not fw.requires_import)
         )
         self._find_handlers()
         self._find_contexts()
@@ -135,44 +160,136 @@ class HandlerModel:
         return self
 
     def _find_handlers(self) -> None:
-        decorators = self.fw.decorators
         for func in self.index.functions:
             if isinstance(func, ast.Lambda):
                 continue
-            for decorator in func.decorator_list:
-                if not (
-                    isinstance(decorator, ast.Call)
-                    and isinstance(decorator.func, ast.Attribute)
-                    and decorator.func.attr in decorators
-                ):
-                    continue
-                service = self.service_of(decorator.func.value)
-                if service is None and not self._looks_like_handler(func, decorator):
-                    continue
-                handler = Handler(
-                    func=func,
-                    service=service,
-                    role=decorators[decorator.func.attr],
-                    name=_handler_name(decorator) or func.name,
-                    decorator=decorator,
-                    kind=_constant_keyword(decorator, "kind"),
-                )
+            handler = self._declared_handler(func)
+            if handler is not None:
                 self.handlers.append(handler)
                 self._handler_of[id(func)] = handler
-                break
+        self._find_class_handlers()
 
-    def _looks_like_handler(self, func: DefNode, decorator: ast.Call) -> bool:
-        """A decorator whose service object cannot be resolved (defined out of the tree)."""
+    def _declared_handler(self, func: DefNode) -> Handler | None:
+        """An entry point declared by a decorator of ``func`` (a decorator method of a
+        declaring object, or a decorator known by its qualified name)."""
+        for decorator in func.decorator_list:
+            call = decorator if isinstance(decorator, ast.Call) else None
+            target = call.func if call is not None else decorator
+            named = self._entry_decorator(target)
+            if named is not None:
+                fw, role = named
+                return Handler(
+                    func=func, service=None, role=role,
+                    name=(_handler_name(call) if call is not None else None) or func.name,
+                    decorator=decorator, framework=fw,
+                )
+            if call is None or not isinstance(call.func, ast.Attribute):
+                continue
+            attr = call.func.attr
+            if not any(attr in f.decorators for f in self.frameworks):
+                continue
+            service = self.service_of(call.func.value)
+            owner = service.framework if service is not None else self._unresolved(func, call)
+            if owner is None or attr not in owner.decorators:
+                continue
+            return Handler(
+                func=func,
+                service=service,
+                role=owner.decorators[attr],
+                name=_handler_name(call) or func.name,
+                decorator=call,
+                kind=_constant_keyword(call, "kind"),
+                framework=owner,
+            )
+        return None
+
+    def _entry_decorator(self, target: ast.expr) -> tuple[Framework, str] | None:
+        if not any(fw.entry_decorators for fw in self.frameworks):
+            return None
+        qualname = self.resolver.qualname(target)
+        if not qualname:
+            return None
+        for fw in self.frameworks:
+            role = fw.entry_decorators.get(qualname)
+            if role is not None:
+                return fw, role
+        return None
+
+    def _find_class_handlers(self) -> None:
+        """Methods of decorated classes (a ``@workflow.defn`` class's ``@workflow.run``)."""
+        profiles = [fw for fw in self.frameworks if fw.entry_classes]
+        if not profiles:
+            return
+        decided: dict[int, tuple[Framework, Mapping[str, str]] | None] = {}
+        for func in self.index.functions:
+            cls = scope_of(func).node
+            if not isinstance(cls, ast.ClassDef) or not cls.decorator_list:
+                continue
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if id(cls) not in decided:
+                decided[id(cls)] = self._entry_class(cls, profiles)
+            entry = decided[id(cls)]
+            if entry is not None and id(func) not in self._handler_of:
+                self._class_method_handler(entry[0], cls, func, entry[1])
+
+    def _entry_class(
+        self, cls: ast.ClassDef, profiles: list[Framework]
+    ) -> tuple[Framework, Mapping[str, str]] | None:
+        for decorator in cls.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            qualname = self.resolver.qualname(target) or ""
+            for fw in profiles:
+                if qualname in fw.entry_classes:
+                    return fw, fw.entry_classes[qualname]
+        return None
+
+    def _class_method_handler(
+        self, fw: Framework, cls: ast.ClassDef, func: DefNode, methods: Mapping[str, str]
+    ) -> None:
+        for decorator in func.decorator_list:
+            call = decorator if isinstance(decorator, ast.Call) else None
+            target = call.func if call is not None else decorator
+            # `@query.validator` style decorators name another handler's attribute
+            qualname = self.resolver.qualname(target) or ""
+            role = methods.get(qualname)
+            if role is None and isinstance(target, ast.Attribute):
+                role = methods.get(f"*.{target.attr}")
+            if role is None:
+                continue
+            handler = Handler(
+                func=func, service=None, role=role,
+                name=(_handler_name(call) if call is not None else None) or func.name,
+                decorator=decorator, framework=fw, cls=cls,
+            )
+            self.handlers.append(handler)
+            self._handler_of[id(func)] = handler
+            return
+
+    def _unresolved(self, func: DefNode, decorator: ast.Call) -> Framework | None:
+        """The framework of a decorator whose declaring object cannot be resolved (defined
+        out of the tree): the context annotation tells, or an imported receiver in a module
+        that imports the framework."""
         args = func.args.posonlyargs + func.args.args
         if not args:
-            return False
-        if self._is_context_annotation(args[0].annotation):
-            return True
+            return None
+        for fw in self.frameworks:
+            if fw.context_position is None or fw.context_position >= len(args):
+                continue
+            if self._is_context_annotation(args[fw.context_position].annotation, fw):
+                return fw
         receiver = decorator.func.value  # type: ignore[attr-defined]
         if not isinstance(receiver, ast.Name) or not isinstance(func, ast.AsyncFunctionDef):
-            return False
+            return None
         binding = self.resolver.binding(receiver)
-        return binding is not None and binding.kind is Kind.IMPORT and self._imports_framework
+        if binding is None or binding.kind is not Kind.IMPORT:
+            return None
+        attr = decorator.func.attr  # type: ignore[attr-defined]
+        return next(
+            (fw for fw in self.frameworks
+             if fw.package in self._imported and attr in fw.decorators),
+            None,
+        )
 
     def service_of(self, expr: ast.expr, depth: int = 0) -> Service | None:
         """The service object an expression refers to, if it is one."""
@@ -184,20 +301,24 @@ class HandlerModel:
         service: Service | None = None
         if isinstance(expr, ast.Call):
             qualname = self.resolver.qualname(expr.func) or ""
-            if qualname in self.fw.services:
-                service = Service(
-                    kind=self.fw.services[qualname],
-                    name=_first_string(expr, "name"),
-                    node=expr,
-                    module=self.resolver.module_name,
-                )
-            elif qualname in self.fw.service_wrappers and expr.args:
-                inner = self.service_of(expr.args[0], depth + 1)
-                if inner is not None:
+            for fw in self.frameworks:
+                if qualname in fw.services:
                     service = Service(
-                        inner.kind, inner.name, inner.node, (*inner.wrappers, qualname),
-                        inner.module,
+                        kind=fw.services[qualname],
+                        name=_first_string(expr, "name"),
+                        node=expr,
+                        module=self.resolver.module_name,
+                        framework=fw,
                     )
+                    break
+                if qualname in fw.service_wrappers and expr.args:
+                    inner = self.service_of(expr.args[0], depth + 1)
+                    if inner is not None:
+                        service = Service(
+                            inner.kind, inner.name, inner.node, (*inner.wrappers, qualname),
+                            inner.module, inner.framework,
+                        )
+                    break
         elif isinstance(expr, ast.BoolOp):  # `service or restate.Service("x")`
             for value in expr.values:
                 service = self.service_of(value, depth + 1)
@@ -208,9 +329,12 @@ class HandlerModel:
             if binding is not None:
                 if binding.kind is Kind.PARAM:  # `service: restate.Service` parameter
                     annotation = binding.node.annotation  # type: ignore[attr-defined]
-                    kind = self.fw.services.get(self.resolver.annotation_type(annotation) or "")
-                    if kind is not None:
-                        service = Service(kind=kind, name=None, node=None)
+                    type_name = self.resolver.annotation_type(annotation) or ""
+                    for fw in self.frameworks:
+                        kind = fw.services.get(type_name)
+                        if kind is not None:
+                            service = Service(kind=kind, name=None, node=None, framework=fw)
+                            break
                 elif binding.kind is Kind.ASSIGN and binding.value is not None:
                     service = self.service_of(binding.value, depth + 1)
                 elif binding.kind is Kind.IMPORT and self.find_service is not None:
@@ -227,22 +351,38 @@ class HandlerModel:
             self.services[id(expr)] = service
         return service
 
-    def _is_context_annotation(self, annotation: ast.expr | None) -> bool:
+    def _is_context_annotation(
+        self, annotation: ast.expr | None, fw: Framework | None = None
+    ) -> bool:
+        return self._annotated_framework(annotation, fw) is not None
+
+    def _annotated_framework(
+        self, annotation: ast.expr | None, only: Framework | None = None
+    ) -> Framework | None:
+        """The framework whose context type ``annotation`` names, if any."""
         if annotation is None:
-            return False
-        return self.resolver.annotation_type(annotation) in self.fw.context_types
+            return None
+        type_name = self.resolver.annotation_type(annotation)
+        for fw in (only,) if only is not None else self.frameworks:
+            if type_name in fw.context_types:
+                return fw
+        return None
 
     def _find_contexts(self) -> None:
         marked = self._context_args
         for handler in self.handlers:
-            if handler.ctx is not None:
-                marked.add(id(handler.ctx))
+            if handler.ctx is not None and handler.framework is not None:
+                marked[id(handler.ctx)] = handler.framework
+        if not any(fw.context_types for fw in self.frameworks):
+            return
         for func in self.index.functions:
             if isinstance(func, ast.Lambda):
                 continue
             for arg in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs):
-                if arg.annotation is not None and self._is_context_annotation(arg.annotation):
-                    marked.add(id(arg))
+                if arg.annotation is not None:
+                    fw = self._annotated_framework(arg.annotation)
+                    if fw is not None:
+                        marked[id(arg)] = fw
         # A helper called with the context as an argument receives the context. Only calls
         # of local definitions with an argument that could be a context can propagate it.
         candidates: list[tuple[ast.Call, list[ast.expr]]] = []
@@ -277,24 +417,35 @@ class HandlerModel:
         for i, arg in enumerate(call.args):
             if isinstance(arg, ast.Starred):
                 break
-            if i + offset < len(params) and self.is_context(arg):
-                self._context_args.add(id(params[i + offset]))
+            if i + offset < len(params):
+                fw = self.context_framework(arg)
+                if fw is not None:
+                    self._context_args.setdefault(id(params[i + offset]), fw)
         by_name = {a.arg: a for a in (*params, *callee.args.kwonlyargs)}
         for keyword in call.keywords:
-            if keyword.arg in by_name and self.is_context(keyword.value):
-                self._context_args.add(id(by_name[keyword.arg]))
+            if keyword.arg in by_name:
+                fw = self.context_framework(keyword.value)
+                if fw is not None:
+                    self._context_args.setdefault(id(by_name[keyword.arg]), fw)
 
     def _find_actions(self) -> None:
-        specs = self.fw.actions
+        self._find_journaled_functions()
+        methods = {name for fw in self.frameworks for name in fw.actions}
+        if not methods:
+            return
         for call in self.index.calls:
             func = call.func
-            if not isinstance(func, ast.Attribute) or func.attr not in specs:
+            if not isinstance(func, ast.Attribute) or func.attr not in methods:
                 continue
-            spec = specs[func.attr]
-            if not self.is_context(func.value) and not (
-                spec.forwards and _plausible_context_name(func.value)
-            ):
-                continue
+            fw = self.context_framework(func.value)
+            spec = fw.actions.get(func.attr) if fw is not None else None
+            if spec is None:
+                # an unresolved receiver spelled like a context, for a method only a
+                # context has (`run_typed`)
+                spec = next((f.actions[func.attr] for f in self.frameworks
+                             if func.attr in f.actions and f.actions[func.attr].forwards), None)
+                if spec is None or not _plausible_context_name(func.value):
+                    continue
             action = self._action(call, spec)
             self.actions.append(action)
             self._action_calls[id(call)] = action
@@ -359,6 +510,23 @@ class HandlerModel:
                 return made
         return []
 
+    def _find_journaled_functions(self) -> None:
+        """Functions whose decorator makes their body journaled (a step, an activity)."""
+        profiles = [fw for fw in self.frameworks if fw.journaled_decorators]
+        if not profiles:
+            return
+        for func in self.index.functions:
+            if isinstance(func, ast.Lambda):
+                continue
+            for decorator in func.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                qualname = self.resolver.qualname(target) or ""
+                mode = next((fw.journaled_decorators[qualname] for fw in profiles
+                             if qualname in fw.journaled_decorators), None)
+                if mode is not None:
+                    self._journaled_funcs[id(func)] = mode
+                    break
+
     def _find_units(self) -> None:
         queue: list[Unit] = []
         for handler in self.handlers:
@@ -366,7 +534,7 @@ class HandlerModel:
         for func in self.index.functions:
             if id(func) in self._unit_of or id(func) in self._action_of:
                 continue
-            if isinstance(func, ast.Lambda):
+            if isinstance(func, ast.Lambda) or id(func) in self._journaled_funcs:
                 continue
             if any(id(a) in self._context_args for a in _all_args(func)):
                 queue.append(self._add_unit(func, None, "context", (), None))
@@ -387,6 +555,7 @@ class HandlerModel:
                     isinstance(callee, (ast.FunctionDef, ast.AsyncFunctionDef))
                     and id(callee) not in self._unit_of
                     and id(callee) not in self._action_of
+                    and id(callee) not in self._journaled_funcs
                 ):
                     queue.append(
                         self._add_unit(callee, unit.handler, "called", (*unit.via, call), unit)
@@ -424,29 +593,41 @@ class HandlerModel:
         return id(arg) in self._context_args
 
     def is_context(self, expr: ast.AST | None, depth: int = 0) -> bool:
-        """Whether ``expr`` evaluates to the Restate context (or a scoped view of it)."""
+        """Whether ``expr`` evaluates to a durable context (or a scoped view of it)."""
+        return self.context_framework(expr, depth) is not None
+
+    def context_framework(self, expr: ast.AST | None, depth: int = 0) -> Framework | None:
+        """The framework whose durable context ``expr`` evaluates to, if it does."""
         if expr is None or depth > 8:
-            return False
+            return None
         if isinstance(expr, ast.Name):
             binding = self.resolver.binding(expr)
             if binding is None:
-                return False
+                return None
             if binding.kind is Kind.PARAM:
-                return id(binding.node) in self._context_args
+                return self._context_args.get(id(binding.node))
             if binding.kind is Kind.ASSIGN:
-                return self.is_context(binding.value, depth + 1)
-            return False
+                return self.context_framework(binding.value, depth + 1)
+            return None
         if isinstance(expr, ast.Attribute):
             attribute = self.resolver.self_attribute(expr)
-            return attribute is not None and self.is_context(attribute.value, depth + 1)
+            if attribute is None:
+                return None
+            return self.context_framework(attribute.value, depth + 1)
         if isinstance(expr, ast.Call):
             func = expr.func
             if isinstance(func, ast.Attribute) and func.attr == "scope":
-                return self.is_context(func.value, depth + 1)  # a ScopedContext
-            return self.resolver.qualname(func) in self.fw.context_getters
+                return self.context_framework(func.value, depth + 1)  # a ScopedContext
+            qualname = self.resolver.qualname(func)
+            return next((fw for fw in self.frameworks if qualname in fw.context_getters), None)
         if isinstance(expr, ast.Await):
-            return self.is_context(expr.value, depth + 1)
-        return False
+            return self.context_framework(expr.value, depth + 1)
+        return None
+
+    def journaled_mode(self, func: ast.AST) -> str | None:
+        """``"journaled"`` or ``"inline"`` for a function with a journaled decorator (a step,
+        an activity): what a direct call of it does."""
+        return self._journaled_funcs.get(id(func))
 
     def region(self, node: ast.AST) -> Region | None:
         """Where ``node`` runs: handler code, a journaled action's body, or neither."""
@@ -454,7 +635,7 @@ class HandlerModel:
         while scope is not None:
             owner = scope.node
             if isinstance(owner, FUNCTION_NODES):
-                if id(owner) in self._action_of:
+                if id(owner) in self._action_of or id(owner) in self._journaled_funcs:
                     return "action"
                 if id(owner) in self._unit_of:
                     return "handler"

@@ -433,7 +433,8 @@ def test_idl201_random_in_action_and_nested_run() -> None:
             return first + await ctx.run_typed("outer", lambda: ctx.run_typed("inner", lambda: 1.0))
     """, "IDL201")
     assert [(f.line, f.column) for f in found] == [(8, 49), (9, 57)]
-    assert "random generator" in found[0].message
+    assert "draw it in the handler" in found[0].message
+    assert "random generator" in found[0].detail
 
 
 # -- IDL202 / IDL203 across modules ------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from idemlint.analysis import ModuleAnalysis
-from idemlint.checks.ingress_support import classify_header
+from idemlint.checks.ingress._headers import classify_header
 from idemlint.diagnostics import Finding
 from idemlint.source import SourceFile
 from idemlint.testing import fix_code, lint_code, settings_for
@@ -516,8 +516,8 @@ def test_raw_http_in_handler_code_is_left_to_idl104_inside_an_action_it_is_check
         """
     assert spots(code, "IDL401") == [("IDL401", 10), ("IDL401", 12)]
     found = lint(code, "IDL401")
-    assert "journaled action" in found[0].message
-    assert "replay of this handler code" in found[1].message
+    assert "journaled action" in found[0].detail
+    assert "replay of this handler code" in found[1].detail
     both = lint(code, "IDL401", "IDL104")
     assert ("IDL104", 9) in [(f.code, f.line) for f in both]
 
@@ -813,3 +813,24 @@ async def place(ctx: restate.ObjectContext, order: dict) -> str:
 def test_correct_code_has_no_findings(code: str) -> None:
     settings = settings_for({"select": ["IDL3", "IDL4"]})
     assert [(f.code, f.line, f.message) for f in lint_code(code, settings)] == []
+
+
+# -- the SDK tables ----------------------------------------------------------------------------
+def test_sdk_tables_are_read_from_the_framework_profile() -> None:
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from idemlint.checks.ingress._shared import ingress_tables
+    from idemlint.knowledge import KnowledgeError, bundled
+
+    kb = bundled()
+    tables = ingress_tables(kb)
+    assert ingress_tables(kb) is tables  # built once per profile
+    assert (tables.key_index["service_call"], tables.scoped_key_index["service_call"]) == (2, 3)
+    assert tables.object_key_index["generic_send"] == 3
+    assert tables.explicit_recovery == "restate._preview.explicit_recovery"
+    assert tables.http.functions["requests.post"] == ("requests", "post")
+    raw = {k: v for k, v in kb.framework.table("ingress").items() if k != "key_index"}
+    broken = SimpleNamespace(framework=replace(kb.framework, tables={"ingress": raw}))
+    with pytest.raises(KnowledgeError, match=r"tables\.ingress\.key_index: expected a dict"):
+        ingress_tables(broken)  # type: ignore[arg-type]

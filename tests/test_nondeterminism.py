@@ -65,7 +65,8 @@ def _with_tables(**changes: object) -> Settings:
     kb = settings.kb
     table = {**kb.framework.table("nondeterminism"), **changes}
     framework = replace(kb.framework, tables={**kb.framework.tables, "nondeterminism": table})
-    object.__setattr__(settings, "_kb", replace(kb, framework=framework))
+    frameworks = {**kb.frameworks, kb.default_framework: framework}
+    object.__setattr__(settings, "_kb", replace(kb, frameworks=frameworks))
     return settings
 
 

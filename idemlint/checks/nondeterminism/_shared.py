@@ -73,8 +73,10 @@ class Tables:
 _TABLES: dict[int, tuple[Framework, Tables]] = {}
 
 
-def tables(module: ModuleAnalysis) -> Tables:
-    framework = module.kb.framework
+def tables(module: ModuleAnalysis, kc: KnownCall) -> Tables:
+    """The tables of the framework whose handler code holds ``kc`` (else the default one)."""
+    handler = kc.unit.handler
+    framework = (handler.framework if handler is not None else None) or module.kb.framework
     cached = _TABLES.get(id(framework))
     if cached is None or cached[0] is not framework:
         cached = _TABLES[id(framework)] = (framework, Tables.of(framework))
@@ -104,6 +106,11 @@ def plan_fix(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
 def make_fix(kc: KnownCall, message: str, build: Callable[[FixContext], list[Edit]]) -> Fix:
     """A fix as safe as the knowledge-base entry says."""
     return Fix("safe" if kc.entry.safe else "unsafe", message, build)
+
+
+def readable_call(node: ast.AST) -> ast.Call | None:
+    """``node`` if it is a call whose arguments can all be seen (no ``*args``/``**kwargs``)."""
+    return node if isinstance(node, ast.Call) and plain_call(node) else None
 
 
 def context_name(module: ModuleAnalysis, node: ast.AST) -> str | None:
@@ -150,7 +157,7 @@ class KnownCallRule(Rule):
         exact = (kc.entry.use or "").replace("{ctx}", ctx)
         use = exact
         if not exact or len(exact) > _SHORT_USE:
-            use = tables(module).use.get(self.code, "").replace("{ctx}", ctx)
+            use = tables(module, kc).use.get(self.code, "").replace("{ctx}", ctx)
         message = f"{shown} {self.what}" + (f"; use `{use}`" if use else "")
         detail = [named, f"In handler code, {self.consequence}."]
         if exact and exact != use:
@@ -184,9 +191,9 @@ def journal(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
     - anything else (the raw response, cursor, ...) gets no fix: journaling it would fail to
       serialise *after* the request was sent, and the action would be retried.
     """
-    call = plain_call(kc.node)
+    call = readable_call(kc.node)
     ctx = context_name(module, kc.node)
-    run = tables(module).action_method
+    run = tables(module, kc).action_method
     if call is None or ctx is None or not run or not can_await(call):
         return None
     up = parent(call)
@@ -198,7 +205,7 @@ def journal(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
     name = _action_name(module.text(call.func))
     if isinstance(statement, ast.Expr):
         return _journal_discarded(module, kc, statement, produced, awaited, f"{ctx}.{run}", name)
-    target = _serializable_chain(produced, tables(module).serializable_accessors)
+    target = _serializable_chain(produced, tables(module, kc).serializable_accessors)
     if target is None:
         return None
     if not awaited and not contains_await(target):

@@ -11,8 +11,15 @@ from ...fixes.context import FixContext
 from ...fixes.text import parenthesized
 from ...registry import Invalid, Valid
 from ...scopes import can_await
-from ...syntax import call_argument, plain_call
-from ._shared import KnownCallRule, context_name, fix_strategy, make_fix, tables
+from ...syntax import argument
+from ._shared import (
+    KnownCallRule,
+    context_name,
+    fix_strategy,
+    make_fix,
+    readable_call,
+    tables,
+)
 
 
 class NonJournaledClock(KnownCallRule):
@@ -230,9 +237,9 @@ class NonJournaledClock(KnownCallRule):
 @fix_strategy("ctx-time")
 def ctx_time(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
     """`time.time()` -> `await ctx.time()` (`_ns` variants scaled to integer nanoseconds)."""
-    call = plain_call(kc.node)
+    call = readable_call(kc.node)
     ctx = context_name(module, kc.node)
-    clock = tables(module).clock_method
+    clock = tables(module, kc).clock_method
     if call is None or ctx is None or not clock or call.args or call.keywords:
         return None
     if not can_await(call):
@@ -249,15 +256,15 @@ def ctx_time(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
 @fix_strategy("ctx-datetime")
 def ctx_datetime(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
     """`datetime.now([tz])` -> `datetime.fromtimestamp(await ctx.time()[, tz])`."""
-    call = plain_call(kc.node)
+    call = readable_call(kc.node)
     ctx = context_name(module, kc.node)
-    clock = tables(module).clock_method
+    clock = tables(module, kc).clock_method
     if call is None or ctx is None or not clock or not can_await(call):
         return None
     if not isinstance(call.func, ast.Attribute):
         return None
     method = kc.method
-    tz = call_argument(call, 0, "tz")
+    tz = argument(call, 0, "tz")
     if len(call.args) + len(call.keywords) > (1 if method == "now" else 0):
         return None
     receiver = call.func.value

@@ -9,8 +9,15 @@ from ...calls import KnownCall
 from ...diagnostics import Edit, Fix
 from ...fixes.context import FixContext
 from ...registry import Invalid, Valid
-from ...syntax import call_argument, plain_call
-from ._shared import KnownCallRule, context_name, fix_strategy, make_fix, tables
+from ...syntax import argument
+from ._shared import (
+    KnownCallRule,
+    context_name,
+    fix_strategy,
+    make_fix,
+    readable_call,
+    tables,
+)
 
 # Keyword names of the one argument of the `secrets`/`os` functions the fix rewrites.
 _SECRETS_KEYWORDS = ("nbytes", "n", "k", "seq", "exclusive_upper_bound", "size")
@@ -207,10 +214,10 @@ class NonJournaledRandom(KnownCallRule):
     ]
 
 
-def _generator(module: ModuleAnalysis, node: ast.AST) -> str | None:
-    """`ctx.random()` where ``node`` is, if the context is in scope."""
-    ctx = context_name(module, node)
-    method = tables(module).random_method
+def _generator(module: ModuleAnalysis, kc: KnownCall) -> str | None:
+    """`ctx.random()` where the call is, if the context is in scope."""
+    ctx = context_name(module, kc.node)
+    method = tables(module, kc).random_method
     return f"{ctx}.{method}()" if ctx is not None and method else None
 
 
@@ -218,7 +225,7 @@ def _generator(module: ModuleAnalysis, node: ast.AST) -> str | None:
 def ctx_random_method(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
     """`random.randint(1, 6)` -> `ctx.random().randint(1, 6)`."""
     call = kc.node
-    generator = _generator(module, call)
+    generator = _generator(module, kc)
     if not isinstance(call, ast.Call) or generator is None:
         return None
     text = f"{generator}.{kc.method}"
@@ -229,7 +236,7 @@ def ctx_random_method(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
 def ctx_random(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
     """`random.Random()` -> `ctx.random()`."""
     call = kc.node
-    generator = _generator(module, call)
+    generator = _generator(module, kc)
     if not isinstance(call, ast.Call) or generator is None or call.args or call.keywords:
         return None
     return make_fix(kc, f"Use `{generator}`", lambda fx: [fx.replace(call, generator)])
@@ -238,17 +245,17 @@ def ctx_random(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
 @fix_strategy("ctx-secrets")
 def ctx_secrets(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
     """`secrets.token_hex(8)` -> `ctx.random().randbytes(8).hex()` (not secure: unsafe)."""
-    call = plain_call(kc.node)
-    generator = _generator(module, kc.node)
-    rewrite = tables(module).secrets.get(kc.method)
+    call = readable_call(kc.node)
+    generator = _generator(module, kc)
+    rewrite = tables(module, kc).secrets.get(kc.method)
     if call is None or generator is None or rewrite is None:
         return None
     if len(call.args) + len(call.keywords) > 1:
         return None
-    argument = call_argument(call, 0, *_SECRETS_KEYWORDS)
-    if isinstance(argument, ast.Constant) and argument.value is None:
-        argument = None
-    if argument is None and rewrite.default is None:
+    given = argument(call, 0, *_SECRETS_KEYWORDS)
+    if isinstance(given, ast.Constant) and given.value is None:
+        given = None
+    if given is None and rewrite.default is None:
         return None
     template, default = rewrite.template, rewrite.default
 
@@ -257,7 +264,7 @@ def ctx_secrets(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
         b64 = ""
         if "{b64}" in template:
             b64, edits = fx.import_name("base64", "urlsafe_b64encode")
-        text = template.format(r=generator, a=fx.text(argument) if argument else default, b64=b64)
+        text = template.format(r=generator, a=fx.text(given) if given else default, b64=b64)
         return [*edits, fx.replace(call, text)]
 
     return make_fix(

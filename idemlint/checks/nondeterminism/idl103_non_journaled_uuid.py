@@ -152,7 +152,7 @@ def ctx_uuid(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
     """`uuid.uuid4()` -> `ctx.uuid()`."""
     call = kc.node
     ctx = context_name(module, call)
-    method = tables(module).uuid_method
+    method = tables(module, kc).uuid_method
     if not isinstance(call, ast.Call) or ctx is None or not method or call.args or call.keywords:
         return None
     text = f"{ctx}.{method}()"

@@ -10,8 +10,15 @@ from ...diagnostics import Edit, Fix
 from ...fixes.context import FixContext
 from ...registry import Invalid, Valid
 from ...scopes import can_await, parent
-from ...syntax import call_argument, plain_call
-from ._shared import KnownCallRule, context_name, fix_strategy, make_fix, tables
+from ...syntax import argument
+from ._shared import (
+    KnownCallRule,
+    context_name,
+    fix_strategy,
+    make_fix,
+    readable_call,
+    tables,
+)
 
 
 class NonDurableSleep(KnownCallRule):
@@ -152,14 +159,14 @@ class NonDurableSleep(KnownCallRule):
 @fix_strategy("ctx-sleep")
 def ctx_sleep(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
     """`time.sleep(n)` / `await asyncio.sleep(n)` -> `await ctx.sleep(timedelta(seconds=n))`."""
-    call = plain_call(kc.node)
+    call = readable_call(kc.node)
     ctx = context_name(module, kc.node)
-    sleep = tables(module).sleep_method
+    sleep = tables(module, kc).sleep_method
     if call is None or ctx is None or not sleep or not can_await(call):
         return None
     if len(call.args) + len(call.keywords) != 1:
         return None
-    delay = call_argument(call, 0, *SLEEP_DELAY_KEYWORDS)
+    delay = argument(call, 0, *SLEEP_DELAY_KEYWORDS)
     if delay is None:
         return None
     up = parent(call)
