@@ -12,14 +12,7 @@ from ...fixes.text import parenthesized
 from ...registry import Invalid, Valid
 from ...scopes import can_await
 from ...syntax import argument
-from ._shared import (
-    KnownCallRule,
-    context_name,
-    fix_strategy,
-    make_fix,
-    readable_call,
-    tables,
-)
+from ._shared import KnownCallRule, context_name, fix_strategy, make_fix, readable_call, tables
 
 
 class NonJournaledClock(KnownCallRule):

@@ -10,14 +10,7 @@ from ...diagnostics import Edit, Fix
 from ...fixes.context import FixContext
 from ...registry import Invalid, Valid
 from ...syntax import argument
-from ._shared import (
-    KnownCallRule,
-    context_name,
-    fix_strategy,
-    make_fix,
-    readable_call,
-    tables,
-)
+from ._shared import KnownCallRule, context_name, fix_strategy, make_fix, readable_call, tables
 
 # Keyword names of the one argument of the `secrets`/`os` functions the fix rewrites.
 _SECRETS_KEYWORDS = ("nbytes", "n", "k", "seq", "exclusive_upper_bound", "size")

@@ -11,14 +11,7 @@ from ...fixes.context import FixContext
 from ...registry import Invalid, Valid
 from ...scopes import can_await, parent
 from ...syntax import argument
-from ._shared import (
-    KnownCallRule,
-    context_name,
-    fix_strategy,
-    make_fix,
-    readable_call,
-    tables,
-)
+from ._shared import KnownCallRule, context_name, fix_strategy, make_fix, readable_call, tables
 
 
 class NonDurableSleep(KnownCallRule):
