@@ -6,7 +6,16 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from .scopes import FUNCTION_NODES, FunctionNode, Scope, children, own_scope, parent, scope_of
+from .scopes import (
+    FUNCTION_NODES,
+    Binding,
+    FunctionNode,
+    Scope,
+    children,
+    own_scope,
+    parent,
+    scope_of,
+)
 
 # == moved from checks/action_support.py (actions family) ==
 
@@ -240,3 +249,44 @@ def enclosing_simple_statement(node: ast.AST) -> ast.stmt | None:
 
 
 # == moved from checks/hygiene.py (hygiene family) ==
+class Span(ast.AST):
+    """A synthetic node covering a range, for a finding on part of a statement (the
+    ``except`` keyword of a handler clause)."""
+
+    _fields = ()
+    lineno: int
+    col_offset: int
+    end_lineno: int | None
+    end_col_offset: int | None
+
+    def __init__(self, line: int, col: int, end_line: int, end_col: int) -> None:
+        super().__init__()
+        self.lineno, self.col_offset = line, col
+        self.end_lineno, self.end_col_offset = end_line, end_col
+
+
+def own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Nodes of statements in preorder, without the bodies of functions and classes defined
+    there (they run when called, not here)."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (*FUNCTION_NODES, ast.ClassDef)):
+            continue
+        stack.extend(reversed(children(node)))
+
+
+def one_line(text: str) -> str:
+    """Source text as a message shows it: every run of whitespace (line breaks, indentation)
+    collapsed to one space."""
+    return " ".join(text.split())
+
+
+# == moved from checks/keys.py (keys family) ==
+def binding_created_by(target: ast.Name) -> Binding | None:
+    """The binding a ``Store`` name creates (``h`` in ``h = ...``)."""
+    for binding in scope_of(target).bindings.get(target.id, []):
+        if binding.node is target:
+            return binding
+    return None

@@ -3,8 +3,12 @@ modules of the tree, opt-in behaviour of IDL504."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from idemlint.config import Settings
 from idemlint.testing import fix_code, lint_code, settings_for
 
 from .test_actions import lint, lint_tree, src, where
@@ -58,7 +62,7 @@ def test_idl501_suspension_reached_in_several_ways() -> None:
             return "ok"
     """, "IDL501")
     assert where(found) == [("IDL501", 22, 5), ("IDL501", 30, 5), ("IDL501", 42, 5)]
-    assert "line 21" in found[0].message
+    assert "line 21" in found[0].detail
 
 
 def test_idl501_bare_except_fix_keeps_the_rest_of_the_line() -> None:
@@ -156,7 +160,7 @@ def test_idl503_caches_and_chains() -> None:
             Tracker().track(item)
     """, "IDL503")
     assert where(found) == [("IDL503", 16, 5), ("IDL503", 26, 9)]
-    assert "reached from handler `h` via `count()`" in found[0].message
+    assert "reached from handler `h` via `count()`" in found[0].detail
 
 
 def test_idl504_is_opt_in() -> None:
@@ -222,3 +226,36 @@ def test_idl504_module_installing_the_restate_filter() -> None:
             print("not filtered")
     """, "IDL504")
     assert where(found) == [("IDL504", 13, 5)]
+
+
+def with_tables(settings: Settings, **tables: Mapping[str, Any]) -> Settings:
+    """``settings`` whose default framework profile has ``tables`` among its ``[tables.*]``."""
+    kb = settings.kb
+    framework = replace(kb.framework, tables={**kb.framework.tables, **tables})
+    frameworks = {**kb.frameworks, kb.default_framework: framework}
+    return replace(settings, _kb=replace(kb, frameworks=frameworks))
+
+
+def test_idl504_fix_follows_the_profile_table() -> None:
+    """The replay-aware logger factory comes from `[tables.hygiene]`, not from the code."""
+    code = src("""
+        import logging
+
+        import restate
+
+        svc = restate.Service("P")
+        logger = logging.getLogger(__name__)
+
+
+        @svc.handler()
+        async def h(ctx: restate.Context) -> None:
+            logger.info("x")
+    """)
+    settings = settings_for({"select": ["IDL504"]})
+    table = dict(settings.kb.framework.table("hygiene"))
+    other = with_tables(settings, hygiene={**table, "replay_logger": "mylogs.replay_logger"})
+    fixed = fix_code(code, other, codes={"IDL504"})
+    assert "from mylogs import replay_logger\n" in fixed
+    assert "logger = replay_logger(__name__)\n" in fixed
+    (finding,) = lint_code(code, with_tables(settings, hygiene={}))
+    assert (finding.line, finding.column, finding.fix) == (11, 5, None)

@@ -318,3 +318,15 @@ def test_correct_handlers_have_no_findings(tmp_path: Path) -> None:
     settings = settings_for({"select": ["IDL3", "IDL4"]})
     assert [(f.code, f.line, f.message) for f in lint_code(CORRECT, settings)] == []
     build_app(CORRECT, tmp_path)
+
+
+def test_forwarded_key_attributes_come_from_the_profile_table() -> None:
+    """`ctx.request().idempotency_key` is a forwarded key because `[tables.keys]` says so."""
+    from .test_hygiene import with_tables
+
+    code = handler('ctx.service_send(process, job, idempotency_key=ctx.request().idempotency_key)\n')
+    settings = settings_for({"select": ["IDL301"]})
+    assert [f for f in lint_code(code, settings) if f.code == "IDL301"] == []
+    table = {**settings.kb.framework.table("keys"), "request_key_attributes": []}
+    other = with_tables(settings, keys=table)
+    assert [(f.code, f.line, f.column) for f in lint_code(code, other)] == [("IDL301", 17, 36)]

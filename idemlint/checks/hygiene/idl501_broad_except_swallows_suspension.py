@@ -1,0 +1,359 @@
+"""IDL501 broad-except-swallows-suspension."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+from ...analysis import ModuleAnalysis
+from ...diagnostics import Edit, Finding, Fix
+from ...fixes.context import FixContext
+from ...registry import Invalid, Rule, Valid
+from ...syntax import Span, own_nodes
+from ..handler_calls import is_durable
+from ._shared import hygiene_tables
+
+# Python's own BaseException subclasses: an ``except`` body naming one relies on catching more
+# than ``Exception`` (the SDK's names are added from the knowledge base).
+_PYTHON_BASE_ONLY = frozenset(
+    {
+        "BaseException", "KeyboardInterrupt", "SystemExit", "GeneratorExit", "CancelledError",
+        "BaseExceptionGroup",
+    }
+)
+
+
+class BroadExceptSwallowsSuspension(Rule):
+    """
+    ## What it does
+    Reports, in handler code, a bare `except:` or an `except BaseException` (also in a tuple, or
+    `builtins.BaseException`) whose `try` body awaits something that can suspend the invocation and
+    that does not re-raise.
+
+    "Can suspend": awaiting a durable future (`await ctx.run_typed(...)`, `ctx.sleep`, calls, state
+    reads, promises, a name holding one), a Restate combinator (`restate.gather`, `select`,
+    `wait_completed`, `async for ... in restate.as_completed(...)`), a call given the context or a
+    durable future (`await settle(ctx)`, `asyncio.gather(ctx.run_typed(...))`), or a local helper
+    that awaits one of these.
+
+    "Re-raises": a bare `raise`, `raise e` or `raise ... from e` with the caught name, anywhere in
+    the `except` body (e.g. the recommended `if restate.is_internal_exception(e): raise`).
+
+    ## Why is this bad?
+    While it waits, the SDK signals suspension by raising `SuspendedException`, and internal
+    failures with `SdkInternalException`; both derive from `SdkInternalBaseException(BaseException)`
+    (`restate/exceptions.py`), precisely so that `except Exception` does not catch them. A bare
+    `except:` does: the handler goes on running after its invocation was suspended, or turns the
+    suspension into another exception — `raise TerminalError(...)` there even fails the invocation
+    for good. The SDK finds its signal only in the `__cause__` chain (`raise X from e`).
+
+    ## Use instead
+    Catch `Exception`, or better the exception you expect (`TerminalError` for a failure Restate
+    will not retry). When you really need `BaseException`, re-raise the SDK's signal first:
+    ```python
+    except BaseException as e:
+        if restate.is_internal_exception(e):
+            raise
+        return "failed"
+    ```
+
+    ## Fix safety
+    The fix replaces bare `except:` with `except Exception:` and `BaseException` with `Exception`.
+    It is **safe** when the `except` body does not depend on catching what is not an `Exception`: it
+    is not offered when the body mentions `BaseException`, `KeyboardInterrupt`, `SystemExit`,
+    `GeneratorExit`, `CancelledError`, `BaseExceptionGroup`, `SdkInternalBaseException`,
+    `SuspendedException` or `is_internal_exception`. Restate's cancellation arrives as a
+    `TerminalError`, which `except Exception` still catches.
+
+    ## Options
+    None.
+    """
+
+    code = "IDL501"
+    name = "broad-except-swallows-suspension"
+    summary = "Bare `except:` / `except BaseException` around journaled calls without re-raise"
+    severity = "error"
+    fix_availability = "sometimes"
+    VALID = [
+        Valid("""
+            import restate
+            from restate import TerminalError
+
+            svc = restate.Service("Payments")
+
+
+            @svc.handler()
+            async def pay(ctx: restate.Context, amount: int) -> str:
+                try:
+                    await ctx.run_typed("charge", lambda: amount)
+                except TerminalError:
+                    return "declined"
+                try:
+                    await ctx.run_typed("refund", lambda: amount)
+                except BaseException as e:
+                    if restate.is_internal_exception(e):
+                        raise
+                    return "failed"
+                try:
+                    value = int("12")  # nothing journaled in the try body
+                except:
+                    value = 0
+                return str(value)
+        """),
+        Valid("""
+            import restate
+
+            svc = restate.Service("Payments")
+
+
+            @svc.handler()
+            async def pay(ctx: restate.Context, amount: int) -> str:
+                try:
+                    return await ctx.run_typed("charge", lambda: amount)
+                except BaseException as error:
+                    raise RuntimeError("charge failed") from error
+        """, note="re-raised with the cause chain: the SDK finds its signal there"),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import restate
+
+            payments = restate.Service("Payments")
+
+
+            async def charge_card(amount: int) -> str:
+                return f"charged {amount}"
+
+
+            @payments.handler()
+            async def pay(ctx: restate.Context, amount: int) -> str:
+                try:
+                    receipt = await ctx.run_typed("charge", charge_card, amount=amount)
+                except:
+                    return "failed"
+                return receipt
+            """,
+            ((14, 5),),
+            message="suspension",
+            fixed="""
+            import restate
+
+            payments = restate.Service("Payments")
+
+
+            async def charge_card(amount: int) -> str:
+                return f"charged {amount}"
+
+
+            @payments.handler()
+            async def pay(ctx: restate.Context, amount: int) -> str:
+                try:
+                    receipt = await ctx.run_typed("charge", charge_card, amount=amount)
+                except Exception:
+                    return "failed"
+                return receipt
+            """,
+            doc=True,
+        ),
+        Invalid(
+            """
+            from datetime import timedelta
+
+            import restate
+
+            svc = restate.Service("Payments")
+
+
+            async def settle(ctx: restate.Context) -> None:
+                await ctx.sleep(timedelta(seconds=1))
+
+
+            @svc.handler()
+            async def pay(ctx: restate.Context, amount: int) -> str:
+                try:
+                    await ctx.run_typed("charge", lambda: amount)
+                except:
+                    return "failed"
+                try:
+                    await settle(ctx)
+                except (ValueError, BaseException) as error:
+                    return f"failed: {error}"
+                return "ok"
+            """,
+            ((16, 5), (20, 5)),
+            fixed="""
+            from datetime import timedelta
+
+            import restate
+
+            svc = restate.Service("Payments")
+
+
+            async def settle(ctx: restate.Context) -> None:
+                await ctx.sleep(timedelta(seconds=1))
+
+
+            @svc.handler()
+            async def pay(ctx: restate.Context, amount: int) -> str:
+                try:
+                    await ctx.run_typed("charge", lambda: amount)
+                except Exception:
+                    return "failed"
+                try:
+                    await settle(ctx)
+                except (ValueError, Exception) as error:
+                    return f"failed: {error}"
+                return "ok"
+            """,
+        ),
+        Invalid(
+            """
+            import asyncio
+
+            import restate
+
+            obj = restate.VirtualObject("Cart")
+
+
+            class Cart:
+                @staticmethod
+                @obj.handler()
+                async def checkout(ctx: restate.ObjectContext) -> str:
+                    try:
+                        items = await ctx.get("items") or []
+                        return await restate.gather(*[ctx.run_typed(i, lambda: 1) for i in items]) and "ok"
+                    except BaseException as e:
+                        if isinstance(e, asyncio.CancelledError):
+                            return "cancelled"
+                        return "failed"
+            """,
+            ((15, 9),),
+            note="the except body depends on BaseException: no fix",
+        ),
+    ]
+
+    def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
+        suspension = _Suspension(module)
+        base_only = _PYTHON_BASE_ONLY | hygiene_tables(module).base_exception_names
+        for _, node in module.model.handler_nodes():
+            if not isinstance(node, (ast.Try, ast.TryStar)):
+                continue
+            awaited = suspension.awaits(node.body)
+            if awaited is None:
+                continue
+            for handler in node.handlers:
+                broad, replace = _broad(module, handler)
+                if not broad or _reraises(handler):
+                    continue
+                shown = "except:" if handler.type is None else f"except {module.text(handler.type)}"
+                start = Span(handler.lineno, handler.col_offset, handler.lineno,
+                             handler.col_offset + 6)
+                end = handler.type if handler.type is not None else start
+                fix = None if _mentions(handler, base_only) else self._fix(handler, replace)
+                yield module.finding(
+                    self,
+                    start,
+                    f"`{shown}` swallows the SDK's suspension signal; catch `Exception`",
+                    fix=fix,
+                    end=end,
+                    detail=(
+                        f"The `try` body awaits a journaled call (line {awaited.lineno}) that can "
+                        "suspend the invocation. The SDK signals suspension with "
+                        "`SdkInternalBaseException`, which derives from `BaseException`; this "
+                        "clause catches it and does not re-raise it, so the handler goes on (or "
+                        "fails) instead of suspending. Catch `Exception` (or `TerminalError`), "
+                        "or re-raise when `restate.is_internal_exception(e)`."
+                    ),
+                )
+
+    @staticmethod
+    def _fix(handler: ast.ExceptHandler, replace: ast.expr | None) -> Fix:
+        def build(fx: FixContext) -> list[Edit]:
+            if replace is not None:
+                return [fx.replace(replace, "Exception")]
+            line, col, _, _ = fx.span(handler)
+            return [Edit(line, col + len("except"), line, col + len("except"), " Exception")]
+
+        return Fix("safe", "Catch `Exception` instead", build)
+
+
+class _Suspension:
+    """Can awaiting this expression suspend the invocation (raise the SDK's signal)?"""
+
+    def __init__(self, module: ModuleAnalysis) -> None:
+        self.module = module
+        self.model = module.model
+        self.combinators = frozenset(self.model.fw.combinators.values())
+        self._units: dict[int, bool] = {}
+
+    def awaits(self, body: list[ast.stmt], depth: int = 0) -> ast.Await | ast.AsyncFor | None:
+        for node in own_nodes(body):
+            if isinstance(node, ast.Await) and self.suspends(node.value, depth):
+                return node
+            if isinstance(node, ast.AsyncFor) and self.suspends(node.iter, depth):
+                return node
+        return None
+
+    def suspends(self, expr: ast.AST, depth: int) -> bool:
+        model = self.model
+        if is_durable(model, expr):
+            return True
+        if not isinstance(expr, ast.Call):
+            return False
+        func = expr.func
+        if isinstance(func, ast.Attribute) and model.is_context(func.value):
+            return True
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Call)
+            and self.suspends(func.value, depth)  # ctx.promise("p").value()
+        ):
+            return True
+        if self.module.resolver.qualname(func) in self.combinators:
+            return True
+        values = [*expr.args, *(k.value for k in expr.keywords)]
+        if any(model.is_context(v) or is_durable(model, v) for v in values):
+            return True  # a helper given the context, asyncio.gather(ctx.run_typed(...))
+        definition = self.module.resolver.definition(func)
+        if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and depth < 4:
+            key = id(definition)
+            if key not in self._units:
+                self._units[key] = False  # recursion guard
+                self._units[key] = self.awaits(definition.body, depth + 1) is not None
+            return self._units[key]
+        return False
+
+
+def _broad(module: ModuleAnalysis, handler: ast.ExceptHandler) -> tuple[bool, ast.expr | None]:
+    """(catches BaseException, the ``BaseException`` node to replace; None for bare except)."""
+    kind = handler.type
+    if kind is None:
+        return True, None
+    candidates = kind.elts if isinstance(kind, ast.Tuple) else [kind]
+    for candidate in candidates:
+        if module.resolver.qualname(candidate) == "builtins.BaseException":
+            return True, candidate
+    return False, None
+
+
+def _reraises(handler: ast.ExceptHandler) -> bool:
+    for node in own_nodes(handler.body):
+        if not isinstance(node, ast.Raise):
+            continue
+        if node.exc is None:
+            return True
+        for value in (node.exc, node.cause):
+            if isinstance(value, ast.Name) and handler.name and value.id == handler.name:
+                return True
+    return False
+
+
+def _mentions(handler: ast.ExceptHandler, names: frozenset[str]) -> bool:
+    """The ``except`` body names one of ``names`` (as a name or an attribute)."""
+    for node in own_nodes(handler.body):
+        if isinstance(node, ast.Name) and node.id in names:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in names:
+            return True
+    return False

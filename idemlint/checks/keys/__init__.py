@@ -1,0 +1,1 @@
+"""IDL3xx: idempotency keys on calls and sends made from inside a handler."""
