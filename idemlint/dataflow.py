@@ -559,14 +559,18 @@ def is_durable(model: HandlerModel, expr: ast.AST | None, depth: int = 0) -> boo
         func = expr.func
         if not isinstance(func, ast.Attribute):
             return False
-        framework = model.context_framework(func.value)
-        if framework is not None and func.attr in framework.durable:
-            return True
+        attr = func.attr  # the cheap name tests first: finding the context costs more
+        if any(attr in fw.durable for fw in model.frameworks):
+            framework = model.context_framework(func.value)
+            if framework is not None and attr in framework.durable:
+                return True
         inner = func.value.func if isinstance(func.value, ast.Call) else None
-        if not isinstance(inner, ast.Attribute):
+        if not isinstance(inner, ast.Attribute) or not any(  # ctx.promise("x").value()
+            attr in durable_result_methods(fw).get(inner.attr, ()) for fw in model.frameworks
+        ):
             return False
-        framework = model.context_framework(inner.value)  # ctx.promise("x").value()
-        return framework is not None and func.attr in durable_result_methods(framework).get(
+        framework = model.context_framework(inner.value)
+        return framework is not None and attr in durable_result_methods(framework).get(
             inner.attr, ())
     if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
         return any(is_durable(model, e, depth + 1) for e in expr.elts)
