@@ -60,6 +60,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("extend-exclude", "globs", [],
            "Files and directories never linted, added to `exclude`.",
            'extend-exclude = ["generated/*"]'),
+    Option("respect-gitignore", "bool", True,
+           "Skip files ignored by git while walking directories: `.gitignore` files (nested "
+           "ones too), `.ignore`, `.git/info/exclude` and git's global excludes file "
+           "(`core.excludesFile`, default `$XDG_CONFIG_HOME/git/ignore`). Files named on the "
+           "command line are always checked. `--no-respect-gitignore` turns this off.",
+           "respect-gitignore = false"),
     Option("nondeterministic", "table", {},
            "Extra APIs for the knowledge base: qualified-name pattern -> rule code (or a table "
            "with `code`, `use`, `async`, `note`).",
@@ -97,6 +103,7 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
     nondeterministic: Mapping[str, Any] = field(default_factory=dict)
     deterministic: tuple[str, ...] = ()
     redundant_key_policy: str = "warn"

@@ -40,6 +40,7 @@ class FileResult:
     fixed_text: str | None = None  # text after fixing
     internal_errors: list[str] = field(default_factory=list)
     refused_fixes: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. a read-only file left unfixed
     source: SourceFile | None = field(default=None, repr=False)
 
 

@@ -98,6 +98,9 @@ class Unit:
     # The nodes evaluated when ``func`` runs (see ``HandlerModel.own_nodes``), kept from
     # the walk that found the units so rules do not walk them again.
     nodes: list[ast.AST] = field(default_factory=list)
+    # The framework whose durable code this is (the entry point's, or the context's for a
+    # helper that receives a context parameter).
+    framework: Framework | None = None
 
     @property
     def root(self) -> Unit:
@@ -530,14 +533,20 @@ class HandlerModel:
     def _find_units(self) -> None:
         queue: list[Unit] = []
         for handler in self.handlers:
-            queue.append(self._add_unit(handler.func, handler, "handler", (), None))
+            unit = self._add_unit(handler.func, handler, "handler", (), None)
+            unit.framework = handler.framework
+            queue.append(unit)
         for func in self.index.functions:
             if id(func) in self._unit_of or id(func) in self._action_of:
                 continue
             if isinstance(func, ast.Lambda) or id(func) in self._journaled_funcs:
                 continue
-            if any(id(a) in self._context_args for a in _all_args(func)):
-                queue.append(self._add_unit(func, None, "context", (), None))
+            owner = next((self._context_args[id(a)] for a in _all_args(func)
+                          if id(a) in self._context_args), None)
+            if owner is not None:
+                unit = self._add_unit(func, None, "context", (), None)
+                unit.framework = owner
+                queue.append(unit)
         while queue:
             unit = queue.pop()
             scope = own_scope(unit.func)
@@ -570,6 +579,8 @@ class HandlerModel:
         parent: Unit | None,
     ) -> Unit:
         unit = Unit(func, handler, reason, via, parent)
+        if parent is not None:
+            unit.framework = parent.framework
         self.units.append(unit)
         self._unit_of[id(func)] = unit
         return unit

@@ -60,6 +60,8 @@ class Invalid:
     ``fixed`` is the exact text after applying the rule's fixes (``unsafe`` selects whether
     unsafe fixes are applied); ``None`` means the example asserts no fix is offered.
     ``doc``: the example shown on the rule's page (its ``fixed`` text is "Use instead").
+    ``builds=False``: the SDK rejects this code when it runs (a rule about definitions the
+    SDK refuses), so the example-build test does not import it.
     """
 
     code: str
@@ -70,6 +72,7 @@ class Invalid:
     config: dict[str, Any] = field(default_factory=dict)
     note: str = ""
     doc: bool = False
+    builds: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "code", _example_text(self.code))

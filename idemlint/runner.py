@@ -10,14 +10,14 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from .config import Settings
 from .discovery import Target
 from .engine import FileResult, Linter
+from .fixes.write import NotWritten, replace_file
+from .fixes.write import write_atomically as write_atomically  # re-exported
 from .project import Project
 from .source import LoadError, SourceFile, read
 
@@ -74,35 +74,31 @@ def _process_bytes(linter: Linter, job: Job, target: Target, raw: bytes) -> File
     if job.materialize:
         linter.materialize_fixes(result, target.path)
     if result.fixed_text is not None and job.fix and not job.diff:
-        error = write_atomically(target.path, raw, source.encode(result.fixed_text))
-        if error is not None:
-            result.internal_errors.append(f"{target.display}: not written: {error}")
+        try:
+            replace_file(target.path, raw, source.encode(result.fixed_text))
+        except NotWritten as refused:
+            return _not_written(linter, job, target, raw, refused)
+        except OSError as exc:
+            result.internal_errors.append(
+                f"{target.display}: not written: {exc.strerror or exc}")
             result.fixed.clear()
     return result
 
 
-def write_atomically(path: Path, expected: bytes, data: bytes) -> str | None:
-    """Replace ``path`` with ``data`` unless it changed since it was read; None on success."""
-    try:
-        if path.read_bytes() != expected:
-            return "the file changed while it was being fixed"
-        mode = path.stat().st_mode & 0o7777
-        directory = path.resolve().parent
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".idemlint", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temp, mode)
-            os.replace(temp, path.resolve())
-        except BaseException:
-            if os.path.exists(temp):
-                os.unlink(temp)
-            raise
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    return None
+def _not_written(
+    linter: Linter, job: Job, target: Target, raw: bytes, refused: NotWritten
+) -> FileResult:
+    """A file left alone: gone or changed is that file's error (IDL001), the run goes on;
+    read-only keeps the findings of the text on disk, with a warning."""
+    if refused.vanished or refused.changed:
+        error = LoadError(f"not fixed: {refused.reason}")
+        findings = linter.load_error_findings(target.display, error, target.path)
+        return FileResult(target.display, findings)
+    result = linter.check_bytes(target.display, raw, target.path)
+    if job.materialize:
+        linter.materialize_fixes(result, target.path)
+    result.warnings.append(f"{target.display}: not fixed: {refused.reason}")
+    return result
 
 
 def tune_gc() -> None:

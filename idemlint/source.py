@@ -16,6 +16,8 @@ from pathlib import Path
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _CODING_ERROR = re.compile(r"^(?:unknown encoding|encoding problem)[: ]*(.*)$")
+# PEP 263's cookie, as the tokenizer looks for it on the first two lines.
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
 
 class LoadError(Exception):
@@ -107,6 +109,10 @@ def decode(raw: bytes) -> tuple[str, str, bool]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as exc:
+        if bom:
+            contradiction = _bom_against_cookie(raw)
+            if contradiction is not None:
+                raise contradiction from None
         detail = _CODING_ERROR.sub(r"\1", str(exc)) or str(exc)
         raise LoadError(f"cannot decode: {detail}") from None
     if encoding == "utf-8-sig":
@@ -125,6 +131,26 @@ def decode(raw: bytes) -> tuple[str, str, bool]:
         ) from None
     except LookupError:
         raise LoadError(f"cannot decode: unknown encoding {encoding!r}") from None
+
+
+def _bom_against_cookie(raw: bytes) -> LoadError | None:
+    """A UTF-8 BOM with a cookie naming another encoding: Python refuses the file ("encoding
+    problem: <cookie> with BOM"); say that, where the cookie is."""
+    lines = raw[len(codecs.BOM_UTF8) :].splitlines()[:2]
+    for number, line in enumerate(lines, start=1):
+        match = _COOKIE.match(line)
+        if match is None:
+            if number == 1 and not line.strip().startswith(b"#") and line.strip():
+                return None  # code on line 1: line 2 is not a cookie line
+            continue
+        name = match.group(1).decode("ascii", "replace")
+        return LoadError(
+            f"cannot decode: the file starts with a UTF-8 byte-order mark but its coding "
+            f"cookie says {name!r} (Python: encoding problem: {name} with BOM)",
+            number,
+            match.start(1) + 1,
+        )
+    return None
 
 
 def read(path: Path, max_bytes: int) -> bytes:

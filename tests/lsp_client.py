@@ -67,7 +67,10 @@ class LspClient:
                     line = line.strip()
                     if not line:
                         break
-                    name, _, value = line.decode("ascii").partition(":")
+                    name, colon, value = line.decode("ascii", "replace").partition(":")
+                    if not colon:  # not a header: something wrote to the server's stdout
+                        self.stderr.append(b"client: not an LSP header: " + line + b"\n")
+                        return
                     headers[name.strip().lower()] = value.strip()
                 length = int(headers["content-length"])
                 body = stream.read(length)
@@ -84,7 +87,10 @@ class LspClient:
             self.stderr.append(line)
 
     def send(self, message: Message) -> None:
-        body = json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8")
+        self.send_raw(json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8"))
+
+    def send_raw(self, body: bytes) -> None:
+        """One frame with ``body`` as is (for malformed messages)."""
         frame = f"Content-Length: {len(body)}\r\n\r\n".encode("ascii") + body
         with self._write_lock:
             assert self.process.stdin is not None
@@ -129,15 +135,20 @@ class LspClient:
 
     # -- JSON-RPC ----------------------------------------------------------------------------
     def request(self, method: str, params: Any, timeout: float = DEFAULT_TIMEOUT) -> Any:
-        self._next_id += 1
-        request_id = self._next_id
-        self.send({"id": request_id, "method": method, "params": params})
-        response = self.wait_for(
-            lambda m: m.get("id") == request_id and "method" not in m, timeout
-        )
+        response = self.response(self.start_request(method, params), timeout)
         if "error" in response:
             raise LspError(f"{method} failed: {response['error']}")
         return response.get("result")
+
+    def start_request(self, method: str, params: Any) -> int:
+        """Send a request without waiting; returns its id (see ``response``)."""
+        self._next_id += 1
+        self.send({"id": self._next_id, "method": method, "params": params})
+        return self._next_id
+
+    def response(self, request_id: int | str, timeout: float = DEFAULT_TIMEOUT) -> Message:
+        """The response (result or error) to request ``request_id``."""
+        return self.wait_for(lambda m: m.get("id") == request_id and "method" not in m, timeout)
 
     def notify(self, method: str, params: Any) -> None:
         self.send({"method": method, "params": params})
@@ -159,6 +170,12 @@ class LspClient:
             return version is None or params.get("version") == version
 
         return list(self.wait_for(matches, timeout)["params"]["diagnostics"])
+
+    def received(self) -> list[Message]:
+        """Messages received so far and not consumed, without consuming them."""
+        messages = self.drain()
+        self._backlog = [*messages, *self._backlog]
+        return list(messages)
 
     def drain(self) -> list[Message]:
         """Messages received so far and not consumed (without waiting)."""
@@ -220,6 +237,16 @@ class LspClient:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             raise LspError("the server did not exit after `exit`") from None
+
+    def children(self) -> list[int]:
+        """Process ids of the server's child processes (Linux ``/proc``)."""
+        out: list[int] = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.process.pid:
+                    out.append(int(stat.parent.name))
+        return out
 
     def kill(self) -> None:
         if self.process.poll() is None:

@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..diagnostics import Edit, FixUnavailable
-from ..scopes import Kind
+from ..scopes import BUILTIN_NAMES, Binding, Kind, Scope, own_scope
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -30,6 +30,7 @@ class FixContext:
     def __init__(self, module: ModuleAnalysis) -> None:
         self.module = module
         self.source = module.source
+        self._scopes: list[Scope] | None = None
 
     # -- ranges and text -------------------------------------------------------------------
     def span(self, node: ast.AST) -> tuple[int, int, int, int]:
@@ -92,7 +93,13 @@ class FixContext:
 
     # -- imports ---------------------------------------------------------------------------
     def import_name(self, module: str, name: str) -> tuple[str, list[Edit]]:
-        """How to spell ``module.name`` at module level, and the edits that import it."""
+        """How to spell ``module.name`` at module level, and the edits that import it.
+
+        The spelling must mean the import everywhere in the module: a name that a function
+        rebinds (``timedelta = 5`` in a handler) is not used; the fix then qualifies the
+        name with its module (``import datetime`` ... ``datetime.timedelta``) or imports it
+        under an alias, and raises ``FixUnavailable`` when every spelling is taken.
+        """
         target = f"{module}.{name}"
         resolver = self.module.resolver
         scope = self.module.scope
@@ -105,18 +112,51 @@ class FixContext:
             if absolute is None:
                 continue
             canonical = self.module.kb.canonical(absolute)
-            if canonical == target or absolute == target:
+            if (canonical == target or absolute == target) and self._free(bound, target):
                 return bound, []
-            if absolute == module and module_alias is None:
+            if absolute == module and module_alias is None and self._free(bound, module):
                 module_alias = bound
         if module_alias is not None:
             return f"{module_alias}.{name}", []
-        if name in scope.bindings:
-            raise FixUnavailable(f"`{name}` is already bound to something else")
-        existing = self._from_import(module)
-        if existing is not None:
-            return name, [self._extend_from_import(existing, name)]
-        return name, [self._insert_import(f"from {module} import {name}", module)]
+        if self._unbound(name):
+            existing = self._from_import(module)
+            if existing is not None:
+                return name, [self._extend_from_import(existing, name)]
+            return name, [self._insert_import(f"from {module} import {name}", module)]
+        top = _top(module)
+        if self._unbound(top):
+            return target, [self._insert_import(f"import {module}", module)]
+        for alias in (f"{name}_", f"_{name}"):
+            if self._unbound(alias):
+                statement = f"from {module} import {name} as {alias}"
+                return alias, [self._insert_import(statement, module)]
+        raise FixUnavailable(f"`{name}` is already bound to something else")
+
+    def _bindings(self, name: str) -> list[Binding]:
+        """Every binding of ``name`` in any scope of the module."""
+        scopes = self._scopes
+        if scopes is None:
+            scopes = [self.module.scope]
+            scopes.extend(
+                own for node in self.module.indexer.nodes if (own := own_scope(node)) is not None
+            )
+            self._scopes = scopes
+        return [b for scope in scopes for b in scope.bindings.get(name, ())]
+
+    def _unbound(self, name: str) -> bool:
+        return not self._bindings(name) and name not in BUILTIN_NAMES
+
+    def _free(self, bound: str, target: str) -> bool:
+        """Whether ``bound`` means ``target`` (by an import) wherever it is bound."""
+        resolver = self.module.resolver
+        kb = self.module.kb
+        for binding in self._bindings(bound):
+            if binding.kind is not Kind.IMPORT:
+                return False
+            absolute = resolver.absolute(binding)
+            if absolute is None or (absolute != target and kb.canonical(absolute) != target):
+                return False
+        return True
 
     def _from_import(self, module: str) -> ast.ImportFrom | None:
         for stmt in self.module.tree.body:

@@ -20,6 +20,7 @@ class Report:
     unsafe_fixes: bool = False
     fixed: Counter[str] = field(default_factory=Counter)
     show_fixes: bool = False
+    color: bool = False  # ANSI colours (human formats, on a terminal)
     _sources: dict[str, SourceFile | None] = field(default_factory=dict)
 
     @property
@@ -30,6 +31,10 @@ class Report:
         """Whether ``--fix`` (with the current unsafe setting) would apply this finding's fix."""
         fix = finding.fix
         return fix is not None and (fix.applicability == "safe" or self.unsafe_fixes)
+
+    def remember(self, source: SourceFile) -> None:
+        """Use this text for ``source.path`` instead of reading the file (stdin, editors)."""
+        self._sources[source.path] = source
 
     def source(self, path: str) -> SourceFile | None:
         """The file's current text (read lazily; formats that show code frames use it)."""

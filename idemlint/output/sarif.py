@@ -18,12 +18,15 @@ _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 def _artifact(path: str) -> dict[str, str]:
     """An ``artifactLocation``. ``uri`` must be a valid URI reference (SARIF 3.10.2), so the
-    path is percent-encoded (spaces, ``%``, ``#``, ``:``, non-ASCII); a relative path is
-    resolved against ``%SRCROOT%``, an absolute one becomes a ``file:`` URI with no base."""
+    path is percent-encoded (spaces, ``%``, ``#``, ``:``, non-ASCII, the bytes of a name that
+    is not UTF-8); a relative path is resolved against ``%SRCROOT%``, an absolute one becomes
+    a ``file:`` URI with no base."""
     pure = PurePath(path)
     if pure.is_absolute():
         return {"uri": pure.as_uri()}
-    return {"uri": quote(pure.as_posix(), safe="/"), "uriBaseId": "%SRCROOT%"}
+    # A file name that is not UTF-8 holds lone surrogates: its original bytes are encoded.
+    raw = pure.as_posix().encode("utf-8", "surrogateescape")
+    return {"uri": quote(raw, safe="/"), "uriBaseId": "%SRCROOT%"}
 
 
 def _region(line: int, column: int, end_line: int, end_column: int) -> dict[str, int]:

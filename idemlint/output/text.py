@@ -1,4 +1,9 @@
-"""Human formats: ``text`` (one line per finding) and ``full`` (code frame and fix diff)."""
+"""Human formats: ``text`` (one line per finding: the short message) and ``full`` (the
+message, the finding's ``detail``, a code frame and the fix as a diff).
+
+With ``Report.color`` the path, the code and the fix marker are coloured the way ruff colours
+them; the message itself never is (it is what people copy).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,18 @@ from ..diagnostics import Finding
 from ..fixes.apply import apply_edits
 from . import Report, register
 
+BOLD, RED, CYAN, RESET = "\x1b[1m", "\x1b[1;31m", "\x1b[36m", "\x1b[0m"
+
 
 def line_of(finding: Finding, report: Report) -> str:
     marker = "[*] " if report.applicable(finding) else ""
+    if report.color:
+        colon = f"{CYAN}:{RESET}"
+        marker = f"{CYAN}[*]{RESET} " if marker else ""
+        return (
+            f"{BOLD}{finding.path}{RESET}{colon}{finding.line}{colon}{finding.column}{colon} "
+            f"{RED}{finding.code}{RESET} {marker}{finding.message}"
+        )
     return (
         f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {marker}"
         f"{finding.message}"
@@ -27,6 +41,8 @@ def full(report: Report) -> str:
     out: list[str] = []
     for finding in report.findings:
         out.append(line_of(finding, report))
+        if finding.detail:
+            out.extend("  " + line if line else "" for line in finding.detail.splitlines())
         out.extend(_frame(finding, report))
         if finding.fix is not None:
             label = "" if finding.fix.applicability == "safe" else " (unsafe)"

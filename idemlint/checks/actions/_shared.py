@@ -47,6 +47,7 @@ class ActionTables:
     promise_value: str | None = None
     renamed_options: Mapping[str, str] = field(default_factory=dict)  # ignored -> use instead
     sends: Mapping[str, str] = field(default_factory=dict)  # call -> its fire-and-forget send
+    bounded_options: tuple[str, ...] = ()  # options fields that bound an action's retries
     deprecated: Mapping[str, DeprecatedAction] = field(default_factory=dict)
 
     @property
@@ -78,6 +79,7 @@ class ActionTables:
             promise_value=_string(raw, "promise_value", where),
             renamed_options=_names(raw, "renamed_options", where),
             sends=_names(raw, "sends", where),
+            bounded_options=tuple(_strings(raw, "bounded_options", where)),
             deprecated=deprecated,
         )
 
@@ -351,3 +353,96 @@ def forward_edits(
     parts.extend(positional)
     parts.extend(keywords)
     return [*edits, fx.replace(replaced, ", ".join(parts))]
+
+
+# -- activities started by reference: `[tables.activities]` of the framework profile ------------
+
+
+@dataclass(frozen=True)
+class ActivityTables:
+    """Typed view of ``[tables.activities]``: how a framework whose journaled units are
+    decorated functions (activities) starts them, and which of its calls need its event loop."""
+
+    starts: Mapping[str, str] = field(default_factory=dict)  # qualname -> "execute" | "start"
+    timeouts: tuple[str, ...] = ()  # keywords of which a start needs at least one
+    execute: str | None = None  # qualname of the call that runs an activity and waits for it
+    awaitables: frozenset[str] = frozenset()  # module functions returning a coroutine
+    # a coroutine function that waits for completion -> the call that starts without waiting
+    start_instead: Mapping[str, str] = field(default_factory=dict)
+    loop_bound: frozenset[str] = frozenset()  # functions that raise outside the workflow loop
+    heartbeat: frozenset[str] = frozenset()  # calls that record an activity heartbeat
+    heartbeat_keyword: str | None = None  # the start keyword that needs heartbeats
+    retry_keyword: str | None = None  # the start keyword taking the retry policy
+    retry_policy: str | None = None  # qualname of the retry policy type
+    retry_limit: str | None = None  # the policy field bounding the attempts
+    retry_window: str | None = None  # the start keyword bounding all attempts in time
+
+    @classmethod
+    def load(cls, raw: Mapping[str, Any], where: str = "tables.activities") -> ActivityTables:
+        starts = _names(raw, "starts", where)
+        if any(kind not in ("execute", "start") for kind in starts.values()):
+            raise KnowledgeError(f"{where}: `starts` values must be \"execute\" or \"start\"")
+        return cls(
+            starts=starts,
+            timeouts=tuple(_strings(raw, "timeouts", where)),
+            execute=_string(raw, "execute", where),
+            awaitables=frozenset(_strings(raw, "awaitables", where)),
+            start_instead=_names(raw, "start_instead", where),
+            loop_bound=frozenset(_strings(raw, "loop_bound", where)),
+            heartbeat=frozenset(_strings(raw, "heartbeat", where)),
+            heartbeat_keyword=_string(raw, "heartbeat_keyword", where),
+            retry_keyword=_string(raw, "retry_keyword", where),
+            retry_policy=_string(raw, "retry_policy", where),
+            retry_limit=_string(raw, "retry_limit", where),
+            retry_window=_string(raw, "retry_window", where),
+        )
+
+
+_ACTIVITY_VIEWS: dict[int, tuple[Framework, ActivityTables]] = {}
+
+
+def activity_tables(framework: Framework | None) -> ActivityTables:
+    """The activities tables of one framework (empty for none), read once per profile."""
+    if framework is None:
+        return ActivityTables()
+    cached = _ACTIVITY_VIEWS.get(id(framework))
+    if cached is None or cached[0] is not framework:
+        if len(_ACTIVITY_VIEWS) >= 32:
+            _ACTIVITY_VIEWS.clear()
+        view = ActivityTables.load(
+            framework.table("activities"), f"{framework.name}: tables.activities"
+        )
+        cached = _ACTIVITY_VIEWS[id(framework)] = (framework, view)
+    return cached[1]
+
+
+def activity_starts(module: ModuleAnalysis) -> list[tuple[ast.Call, str, Framework]]:
+    """Every call in the module that starts an activity by reference, with its kind
+    ("execute" or "start") and framework (computed once per module)."""
+    cached = module.memo.get("idl2_activity_starts")
+    if cached is None:
+        views = [(fw, activity_tables(fw)) for fw in module.model.frameworks]
+        views = [(fw, view) for fw, view in views if view.starts]
+        found: list[tuple[ast.Call, str, Framework]] = []
+        if views:
+            for call in module.indexer.calls:
+                qualname = module.resolver.qualname(call.func)
+                if not qualname:
+                    continue
+                for fw, view in views:
+                    kind = view.starts.get(qualname)
+                    if kind is not None:
+                        found.append((call, kind, fw))
+                        break
+        cached = module.memo["idl2_activity_starts"] = found
+    return cached  # type: ignore[no-any-return]
+
+
+def keyword_value(call: ast.Call, name: str) -> ast.expr | None:
+    """The value passed as keyword ``name`` (None if absent)."""
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def has_double_star(call: ast.Call) -> bool:
+    """``f(**options)``: any keyword may be among them."""
+    return any(k.arg is None for k in call.keywords)

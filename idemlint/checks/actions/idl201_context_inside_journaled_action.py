@@ -6,11 +6,20 @@ import ast
 from collections.abc import Iterable, Iterator
 
 from ...analysis import ModuleAnalysis
+from ...dataflow import callee
 from ...diagnostics import Finding
 from ...registry import Invalid, Rule, Valid
 from ...scopes import FUNCTION_NODES, scope_of
 from ...syntax import scope_within, walk_body
-from ._shared import Frame, action_label, actions_with_frames, call_frame, outer_context, tables
+from ._shared import (
+    Frame,
+    action_label,
+    actions_with_frames,
+    activity_tables,
+    call_frame,
+    outer_context,
+    tables,
+)
 
 
 class ContextInsideJournaledAction(Rule):
@@ -67,6 +76,27 @@ class ContextInsideJournaledAction(Rule):
     ## Fix safety
     No fix: moving a context operation out of the action changes what the action does.
 
+    ## Temporal
+    Reports, inside activity code (`@activity.defn` functions and methods, functions nested in
+    them, and the helpers they call, in this module or another module of the tree, reported at
+    the call in the activity), the `temporalio.workflow` functions that need the workflow event
+    loop. In temporalio 1.35 they reach `_Runtime.current()` (`workflow/_context.py`), which
+    raises `_NotInWorkflowEventLoopError("Not in workflow event loop")` outside a workflow:
+    `info`, `now`, `time`, `time_ns`, `random`, `new_random`, `uuid4`, `uuid7`, `sleep`,
+    `wait_condition`, every activity/child-workflow start, `get_external_workflow_handle`,
+    `patched`, `memo`, `upsert_search_attributes`, the handler getters/setters, ... (the list is
+    `loop_bound` in the profile, checked against the SDK by a test).
+    Not reported, because they work anywhere: `workflow.logger` (a `LoggerAdapter` that only adds
+    workflow details when there is a workflow), `workflow.in_workflow()` (uses
+    `_Runtime.maybe_current()`), `workflow.current_update_info()`, `workflow.wait` and
+    `workflow.as_completed` (plain asyncio copies), `workflow.create_nexus_client()` (only its
+    methods need the loop), and the `workflow.unsafe` import and sandbox helpers
+    (`imports_passed_through`, `sandbox_unrestricted`, `in_sandbox`, `is_sandbox_unrestricted`,
+    `is_imports_passed_through`). Unlike the issue's table says, `workflow.unsafe.is_replaying()`,
+    `is_replaying_history_events()` and `is_read_only()` DO call `_Runtime.current()` and raise
+    in an activity: they are reported. No fix: the activity's own API (`activity.info()`, the
+    stdlib clock) or a value passed in from the workflow is the author's choice.
+
     ## Options
     None.
     """
@@ -75,6 +105,7 @@ class ContextInsideJournaledAction(Rule):
     name = "context-inside-journaled-action"
     summary = "The outer Restate context is used inside a journaled action"
     severity = "error"
+    frameworks = ("restate", "temporal")
     VALID = [
         Valid("""
             import restate
@@ -160,6 +191,35 @@ class ContextInsideJournaledAction(Rule):
             """,
             doc=True,
         ),
+        Valid("""
+            import uuid
+            from datetime import datetime, timedelta, timezone
+
+            from temporalio import activity, workflow
+
+            with workflow.unsafe.imports_passed_through():
+                import json
+
+
+            @activity.defn
+            async def record(order: str) -> str:
+                workflow.logger.info("recording %s", order)
+                if workflow.in_workflow():
+                    return ""
+                stamp = datetime.now(timezone.utc).isoformat()
+                return json.dumps([order, stamp, str(uuid.uuid4()), activity.info().activity_id])
+
+
+            @workflow.defn
+            class Orders:
+                @workflow.run
+                async def run(self, order: str) -> str:
+                    now = workflow.now().isoformat()
+                    return await workflow.execute_activity(
+                        record, f"{order}-{now}-{workflow.uuid4()}",
+                        start_to_close_timeout=timedelta(seconds=5),
+                    )
+        """, note="Temporal: logger, in_workflow and the import helpers work in activities"),
     ]
     INVALID = [
         Invalid(
@@ -296,6 +356,43 @@ class ContextInsideJournaledAction(Rule):
             ((11, 64),),
             note="handler nested in a factory function, in a class, aliased import",
         ),
+        Invalid(
+            """
+                import temporalio.workflow as wf
+                from temporalio import activity, workflow
+                from temporalio.workflow import uuid4
+
+
+                def stamp() -> str:
+                    return workflow.now().isoformat()
+
+
+                class Activities:
+                    @activity.defn
+                    async def record(self, orders: list[str]) -> str:
+                        out = ""
+                        for order in orders:
+                            if order:
+                                try:
+                                    with open("/dev/null"):
+                                        out += f"{order}-{uuid4()}-{wf.info().workflow_id}"
+                                finally:
+                                    pass
+                        return out + stamp() + self._replaying()
+
+                    def _replaying(self) -> str:
+                        return str(workflow.unsafe.is_replaying())
+
+
+                @activity.defn
+                def wait() -> None:
+                    workflow.random().random()
+            """,
+            ((18, 43), (18, 53), (21, 22), (21, 32), (29, 5)),
+            message="workflow event loop",
+            note="Temporal: aliased, from-imported, nested, in helpers and a helper method; an "
+                 "activity method",
+        ),
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
@@ -329,6 +426,46 @@ class ContextInsideJournaledAction(Rule):
                         "context: context operations are not allowed inside a run (the action is "
                         "skipped on replay, so what it journals goes missing). Do them in the "
                         "handler, before or after the action.",
+                    )
+        yield from self._loop_bound_in_activities(module)
+
+    def _loop_bound_in_activities(self, module: ModuleAnalysis) -> Iterator[Finding]:
+        """Calls needing the workflow event loop in decorated journaled units (activities),
+        directly or through helpers they call."""
+        model = module.model
+        loop_bound = frozenset().union(
+            *(activity_tables(fw).loop_bound for fw in model.frameworks)
+        )
+        if not loop_bound:
+            return
+        for func in module.indexer.functions:
+            if isinstance(func, ast.Lambda) or model.journaled_mode(func) is None:
+                continue
+            name = func.name
+            for node in walk_body(func):
+                if not isinstance(node, ast.Call):
+                    continue
+                if module.resolver.qualname(node.func) in loop_bound:
+                    yield module.finding(
+                        self,
+                        node,
+                        f"{_shown(module, node)} needs the workflow event loop and raises in "
+                        f"activity `{name}`",
+                        detail=f"`{name}` is an activity: it runs on a worker, outside the "
+                        f"workflow, where {_shown(module, node)} raises. Use the activity's own "
+                        "API, or do it in the workflow and pass the value in.",
+                    )
+                    continue
+                used = _loop_use(module, node, loop_bound, set(), 0)
+                if used is not None:
+                    yield module.finding(
+                        self,
+                        node,
+                        f"{_shown(module, node)} runs in activity `{name}` and calls "
+                        f"{_shown(used[0], used[1])}, which needs the workflow event loop",
+                        detail=f"`{name}` is an activity: it runs on a worker, outside the "
+                        f"workflow. {_shown(module, node)} calls {_shown(used[0], used[1])} "
+                        f"(line {used[1].lineno}), which raises there.",
                     )
 
     def _direct(
@@ -399,4 +536,30 @@ def _helper_use(
             found_inner = _helper_use(module, node, frame, methods, seen, depth + 1)
             if found_inner is not None:
                 return found_inner
+    return None
+
+
+def _loop_use(
+    module: ModuleAnalysis, call: ast.Call, loop_bound: frozenset[str], seen: set[int],
+    depth: int,
+) -> tuple[ModuleAnalysis, ast.Call] | None:
+    """The first call needing the workflow loop in the helper ``call`` reaches (transitively,
+    across modules of the tree); activities called inline are checked on their own."""
+    if depth > 6:
+        return None
+    found = callee(module, call.func)
+    if found is None or not isinstance(found.func, FUNCTION_NODES) or id(found.func) in seen:
+        return None
+    seen.add(id(found.func))
+    other = found.module
+    if other.model.journaled_mode(found.func) is not None:
+        return None
+    for node in walk_body(found.func):
+        if not isinstance(node, ast.Call):
+            continue
+        if other.resolver.qualname(node.func) in loop_bound:
+            return other, node
+        deeper = _loop_use(other, node, loop_bound, seen, depth + 1)
+        if deeper is not None:
+            return deeper
     return None

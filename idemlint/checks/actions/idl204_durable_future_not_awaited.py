@@ -9,9 +9,10 @@ from ...analysis import ModuleAnalysis
 from ...dataflow import Consumption
 from ...diagnostics import Edit, Finding, Fix
 from ...fixes.context import FixContext
+from ...model import Unit
 from ...registry import Invalid, Rule, Valid
 from ...scopes import can_await, parent
-from ._shared import ActionTables, tables
+from ._shared import ActionTables, activity_tables, tables
 
 
 class DurableFutureNotAwaited(Rule):
@@ -47,6 +48,21 @@ class DurableFutureNotAwaited(Rule):
     - **Unsafe** for `*_call`: the handler now waits for the callee; if the result is not needed,
       `*_send` may be what you want.
 
+    ## Temporal
+    Reports the workflow functions defined `async def` (coroutine functions) whose result is never
+    awaited in workflow code: `workflow.execute_activity`, `execute_local_activity`, their
+    `_class`/`_method` variants, `execute_child_workflow`, `start_child_workflow`,
+    `workflow.sleep`, `workflow.wait_condition` and `workflow.wait` (temporalio 1.35,
+    `workflow/_activities.py`, `_workflow_ops.py`, `_context.py`, `_asyncio.py`). A coroutine does
+    nothing until awaited: the activity or child is never scheduled, the timer never started
+    (Python warns "coroutine ... was never awaited" and the workflow goes on).
+    `workflow.start_activity` (and its local, `_class`, `_method` variants) is **not** reported:
+    it is a plain `def` returning an `ActivityHandle`, an `asyncio.Task` already scheduled on the
+    workflow loop, so the activity runs whether or not the handle is awaited.
+    The fix adds `await` to a bare expression statement: **safe** for timers, conditions and
+    `start_child_workflow`; **unsafe** for the `execute_*` calls, which then wait for completion
+    (the `start_*` twin may be what was meant).
+
     ## Options
     None.
     """
@@ -56,6 +72,7 @@ class DurableFutureNotAwaited(Rule):
     summary = "A durable future (run, sleep, call, state read) is created and never awaited"
     severity = "error"
     fix_availability = "sometimes"
+    frameworks = ("restate", "temporal")
     VALID = [
         Valid("""
             from datetime import timedelta
@@ -106,6 +123,39 @@ class DurableFutureNotAwaited(Rule):
                 invocation = await handle.invocation_id()
                 return await fut + len(invocation)
         """, note="futures assigned in branches and used later"),
+        Valid("""
+            import asyncio
+            from datetime import timedelta
+
+            from temporalio import activity, workflow
+
+
+            @activity.defn
+            async def charge(amount: int) -> str:
+                return f"charged {amount}"
+
+
+            @workflow.defn
+            class Batch:
+                def __init__(self) -> None:
+                    self.ready = False
+
+                @workflow.run
+                async def run(self, amounts: list[int]) -> list[str]:
+                    workflow.start_activity(charge, 0, start_to_close_timeout=timedelta(seconds=5))
+                    results = await asyncio.gather(*[
+                        workflow.execute_activity(charge, a, start_to_close_timeout=timedelta(seconds=5))
+                        for a in amounts
+                    ])
+                    await workflow.wait_condition(lambda: self.ready)
+                    await asyncio.sleep(1)
+                    pending = workflow.execute_local_activity(charge, 1, start_to_close_timeout=timedelta(seconds=5))
+                    return [*results, await pending]
+
+                @workflow.signal
+                def go(self) -> None:
+                    self.ready = True
+        """, note="Temporal: gathered, awaited later, start_activity handles run anyway"),
     ]
     INVALID = [
         Invalid(
@@ -223,13 +273,128 @@ class DurableFutureNotAwaited(Rule):
             """,
             note="a call: adding await makes the handler wait (unsafe)",
         ),
+        Invalid(
+            """
+                from datetime import timedelta
+
+                from temporalio import activity, workflow
+
+
+                @activity.defn
+                async def charge(amount: int) -> str:
+                    return f"charged {amount}"
+
+
+                @workflow.defn
+                class Reminder:
+                    @workflow.run
+                    async def run(self, amount: int) -> None:
+                        workflow.sleep(timedelta(minutes=5))
+                        workflow.execute_activity(charge, amount, start_to_close_timeout=timedelta(seconds=5))
+            """,
+            ((15, 9), (16, 9)),
+            message="never awaited",
+            unsafe=True,
+            fixed="""
+                from datetime import timedelta
+
+                from temporalio import activity, workflow
+
+
+                @activity.defn
+                async def charge(amount: int) -> str:
+                    return f"charged {amount}"
+
+
+                @workflow.defn
+                class Reminder:
+                    @workflow.run
+                    async def run(self, amount: int) -> None:
+                        await workflow.sleep(timedelta(minutes=5))
+                        await workflow.execute_activity(charge, amount, start_to_close_timeout=timedelta(seconds=5))
+            """,
+            note="Temporal: a timer (safe) and an execute (unsafe: start_activity may be meant)",
+        ),
+        Invalid(
+            """
+                from datetime import timedelta
+
+                import temporalio.workflow as wf
+                from temporalio import activity
+                from temporalio.workflow import execute_local_activity
+
+
+                @activity.defn
+                async def charge(amount: int) -> str:
+                    return f"charged {amount}"
+
+
+                @wf.defn
+                class Reminder:
+                    def __init__(self) -> None:
+                        self.done = False
+
+                    @wf.run
+                    async def run(self, amounts: list[int]) -> None:
+                        for amount in amounts:
+                            if amount:
+                                try:
+                                    await self._step(amount)
+                                finally:
+                                    pass
+
+                    async def _step(self, amount: int) -> None:
+                        with open("/dev/null"):
+                            wf.wait_condition(lambda: self.done)
+                        task = execute_local_activity(charge, amount, start_to_close_timeout=timedelta(seconds=5))
+            """,
+            ((29, 13), (30, 16)),
+            fixed="""
+                from datetime import timedelta
+
+                import temporalio.workflow as wf
+                from temporalio import activity
+                from temporalio.workflow import execute_local_activity
+
+
+                @activity.defn
+                async def charge(amount: int) -> str:
+                    return f"charged {amount}"
+
+
+                @wf.defn
+                class Reminder:
+                    def __init__(self) -> None:
+                        self.done = False
+
+                    @wf.run
+                    async def run(self, amounts: list[int]) -> None:
+                        for amount in amounts:
+                            if amount:
+                                try:
+                                    await self._step(amount)
+                                finally:
+                                    pass
+
+                    async def _step(self, amount: int) -> None:
+                        with open("/dev/null"):
+                            await wf.wait_condition(lambda: self.done)
+                        task = execute_local_activity(charge, amount, start_to_close_timeout=timedelta(seconds=5))
+            """,
+            note="Temporal: aliased and from-imported, nested, in a helper method; an unused "
+                 "assignment gets no fix",
+        ),
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
         model = module.model
         view = tables(module)
         consumption = Consumption(module)
-        for _, node in model.handler_calls():
+        for unit, node in model.handler_calls():
+            if _workflow_coroutine(module, unit, node):
+                if not consumption.consumed(node):
+                    yield self._workflow_finding(module, unit, node)
+                continue
             if not _durable_call(module, view, node) or consumption.consumed(node):
                 continue
             fix = None
@@ -242,6 +407,29 @@ class DurableFutureNotAwaited(Rule):
 
                 fix = Fix("safe" if safe else "unsafe", "Await the future", build)
             yield self._finding(module, view, node, fix)
+
+    def _workflow_finding(self, module: ModuleAnalysis, unit: Unit, call: ast.Call) -> Finding:
+        qualname = module.resolver.qualname(call.func) or ""
+        start = activity_tables(unit.framework).start_instead.get(qualname)
+        fix = None
+        if isinstance(parent(call), ast.Expr) and can_await(call):
+
+            def build(fx: FixContext, node: ast.Call = call) -> list[Edit]:
+                return [fx.insert_before(node, "await ")]
+
+            fix = Fix("unsafe" if start else "safe", "Await the coroutine", build)
+        shown = f"`{' '.join(module.text(call.func).split())}(...)`"
+        advice = f"await it, or use `{start}` to start it without waiting" if start else "await it"
+        return module.finding(
+            self,
+            call,
+            f"{shown} is never awaited; {advice}",
+            fix=fix,
+            detail=(
+                f"{shown} returns a coroutine: until it is awaited nothing is scheduled, so the "
+                "workflow neither runs it nor waits for it."
+            ),
+        )
 
     def _finding(
         self, module: ModuleAnalysis, view: ActionTables, call: ast.Call, fix: Fix | None
@@ -267,6 +455,12 @@ class DurableFutureNotAwaited(Rule):
             fix=fix,
             detail=f"{shown} creates a durable future that is never awaited. {why}",
         )
+
+
+def _workflow_coroutine(module: ModuleAnalysis, unit: Unit, node: ast.Call) -> bool:
+    """A call of a module function of the unit's framework defined ``async def``."""
+    awaitables = activity_tables(unit.framework).awaitables
+    return bool(awaitables) and module.resolver.qualname(node.func) in awaitables
 
 
 def _durable_call(module: ModuleAnalysis, view: ActionTables, node: ast.Call) -> bool:

@@ -13,7 +13,16 @@ from ...model import Action
 from ...registry import Invalid, Rule, Valid
 from ...scopes import FUNCTION_NODES
 from ...syntax import plain_call
-from ._shared import Frame, actions_with_frames, is_options_call, tables
+from ._shared import (
+    Frame,
+    actions_with_frames,
+    activity_starts,
+    activity_tables,
+    has_double_star,
+    is_options_call,
+    keyword_value,
+    tables,
+)
 
 
 class RunOptionsMisconfigured(Rule):
@@ -44,6 +53,21 @@ class RunOptionsMisconfigured(Rule):
     the action positionally (no fix when forwarded positional arguments already occupy the slot).
     `max_retry_duration=` is renamed to `max_duration=` unless `max_duration` is also given.
 
+    ## Temporal
+    Reports an activity start (`workflow.execute_activity`/`start_activity`, the local variants
+    `execute_local_activity`/`start_local_activity`, and the `_class`/`_method` variants of all
+    four) in workflow code that passes neither `start_to_close_timeout` nor
+    `schedule_to_close_timeout`. temporalio 1.35 checks this when the activity is scheduled
+    (`worker/_workflow_instance.py`, `_outbound_schedule_activity`, for remote and local
+    activities alike): `if not input.start_to_close_timeout and not
+    input.schedule_to_close_timeout: raise ValueError("Activity must have start_to_close_timeout
+    or schedule_to_close_timeout")`. `schedule_to_start_timeout` or `heartbeat_timeout` alone do
+    not satisfy it. The workflow task fails and is retried forever. A call with `**options` is
+    not reported (the timeout may be among them). The activity's arguments may be spelled
+    `arg` (one, positionally) or `args=[...]`; passing both is reported too:
+    `temporalio.common._arg_or_args` raises `ValueError("Cannot have arg and args")` when a
+    non-empty `args` comes with `arg`. No fix: the right timeout is the author's call.
+
     ## Options
     None.
     """
@@ -53,6 +77,7 @@ class RunOptionsMisconfigured(Rule):
     summary = "run_typed options passed by keyword, or RunOptions(max_retry_duration=...)"
     severity = "error"
     fix_availability = "sometimes"
+    frameworks = ("restate", "temporal")
     VALID = [
         Valid("""
             from datetime import timedelta
@@ -73,6 +98,31 @@ class RunOptionsMisconfigured(Rule):
                 a = await ctx.run_typed("charge", charge, opts, amount, options={"retry": True})
                 return a + await ctx.run_typed("again", lambda: a, RunOptions(max_attempts=1))
         """, note="`options=` forwarded to an action that takes it"),
+        Valid("""
+            from datetime import timedelta
+
+            from temporalio import activity, workflow
+
+
+            @activity.defn
+            async def charge(amount: int, currency: str) -> str:
+                return f"{amount} {currency}"
+
+
+            @workflow.defn
+            class Checkout:
+                @workflow.run
+                async def run(self, amount: int) -> str:
+                    options = {"start_to_close_timeout": timedelta(seconds=5)}
+                    a = await workflow.execute_activity(
+                        charge, args=[amount, "EUR"], start_to_close_timeout=timedelta(seconds=5)
+                    )
+                    b = await workflow.execute_local_activity(
+                        charge, args=[amount, "USD"], schedule_to_close_timeout=timedelta(minutes=1)
+                    )
+                    c = await workflow.start_activity(charge, args=[amount, "GBP"], **options)
+                    return a + b + c
+        """, note="Temporal: every start has a timeout (or may get one from **options)"),
     ]
     INVALID = [
         Invalid(
@@ -141,12 +191,84 @@ class RunOptionsMisconfigured(Rule):
             ((12, 58),),
             note="a forwarded positional argument sits in the options slot: no fix",
         ),
+        Invalid(
+            """
+                from datetime import timedelta
+
+                import temporalio.workflow as wf
+                from temporalio import activity, workflow
+                from temporalio.workflow import start_local_activity
+
+
+                @activity.defn
+                async def charge(amount: int) -> str:
+                    return f"charged {amount}"
+
+
+                @workflow.defn
+                class Checkout:
+                    @workflow.run
+                    async def run(self, amounts: list[int]) -> str:
+                        out = await workflow.execute_activity(charge, amounts[0])
+                        for amount in amounts:
+                            if amount:
+                                try:
+                                    out += await self._more(amount)
+                                finally:
+                                    pass
+                        return out
+
+                    async def _more(self, amount: int) -> str:
+                        with open("/dev/null"):
+                            first = await wf.execute_activity(
+                                charge, args=[amount], heartbeat_timeout=timedelta(seconds=5)
+                            )
+                        second = await start_local_activity(charge, amount, args=[amount], start_to_close_timeout=timedelta(seconds=1))
+                        return first + second
+            """,
+            ((17, 21), (28, 27), (31, 66)),
+            note="Temporal: no timeout (arg / args spellings; heartbeat_timeout is not enough), "
+                 "aliased, from-imported, nested, in a helper method; arg and args together",
+        ),
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
         for action, frames in actions_with_frames(module):
             yield from self._options_keyword(module, action, frames)
         yield from self._renamed_options(module)
+        yield from self._activity_starts(module)
+
+    def _activity_starts(self, module: ModuleAnalysis) -> Iterator[Finding]:
+        """An activity start without a required timeout, or with both ``arg`` and ``args``."""
+        model = module.model
+        for call, _, fw in activity_starts(module):
+            if model.region(call) != "handler" or has_double_star(call):
+                continue
+            view = activity_tables(fw)
+            shown = f"`{' '.join(module.text(call.func).split())}(...)`"
+            if view.timeouts and not any(keyword_value(call, k) for k in view.timeouts):
+                names = " or ".join(f"`{k}`" for k in view.timeouts)
+                yield module.finding(
+                    self,
+                    call,
+                    f"{shown} sets no {names}; the SDK raises when it is scheduled",
+                    end=call.func,
+                    detail=f"An activity needs {names}: without one, scheduling it raises "
+                    "ValueError and the workflow task fails (and is retried) on every attempt.",
+                )
+            packed = keyword_value(call, "args")
+            if (
+                len(call.args) >= 2
+                and isinstance(packed, (ast.List, ast.Tuple))
+                and packed.elts
+            ):
+                yield module.finding(
+                    self,
+                    packed,
+                    f"{shown} is given both an argument and `args=`; the SDK raises",
+                    detail="A single argument goes positionally after the activity, several "
+                    "in `args=[...]`; both at once raise ValueError(\"Cannot have arg and args\").",
+                )
 
     def _options_keyword(
         self, module: ModuleAnalysis, action: Action, frames: list[Frame]

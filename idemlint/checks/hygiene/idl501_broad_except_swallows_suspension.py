@@ -11,7 +11,7 @@ from ...fixes.context import FixContext
 from ...registry import Invalid, Rule, Valid
 from ...syntax import Span, own_nodes
 from ..handler_calls import is_durable
-from ._shared import hygiene_tables
+from ._shared import HygieneTables, durable_nodes, hygiene_tables
 
 # Python's own BaseException subclasses: an ``except`` body naming one relies on catching more
 # than ``Exception`` (the SDK's names are added from the knowledge base).
@@ -67,6 +67,35 @@ class BroadExceptSwallowsSuspension(Rule):
 
     ## Options
     None.
+
+    ## Temporal
+    Reports the same clauses in workflow code (the methods of a `@workflow.defn` class and what
+    they call; activity bodies are exempt) when the `try` body contains **any** `await` (other
+    than of a local function that itself awaits nothing) or calls `workflow.continue_as_new()`.
+    In temporalio 1.35 these derive from `BaseException`, so that `except Exception` lets them
+    through:
+    - `asyncio.CancelledError`: workflow cancellation reaches the awaiting task through it, and
+      evicting a workflow from the worker's cache cancels every one of its tasks
+      (`_apply_remove_from_cache` in `worker/_workflow_instance.py`) — any await, not only an
+      activity or a timer, can receive it;
+    - `_WorkflowBeingEvictedError`: raised for a command attempted during eviction
+      (`worker/_workflow_instance.py`); an eviction that cannot finish is retried forever, which
+      the worker's log explains as "usually caused by inadvertently catching 'BaseException's like
+      asyncio.CancelledError or _WorkflowBeingEvictedError" (`worker/_workflow.py`);
+    - `ContinueAsNewError`, raised by `workflow.continue_as_new()` ("This should not be caught",
+      `workflow/_workflow_ops.py`).
+
+    Activity and child-workflow failures arrive as `ActivityError` / `ChildWorkflowError`
+    (`FailureError` subclasses of `Exception`), so `except Exception` still catches them.
+    ```python
+    try:
+        await workflow.execute_activity(charge, amount, start_to_close_timeout=timedelta(seconds=30))
+    except ActivityError:
+        return "declined"
+    ```
+    The fix is the same, **safe** unless the `except` body mentions `CancelledError`,
+    `BaseException`, `ContinueAsNewError`, `_WorkflowBeingEvictedError` or
+    `is_cancelled_exception` (then it relies on catching them: no fix).
     """
 
     code = "IDL501"
@@ -74,6 +103,7 @@ class BroadExceptSwallowsSuspension(Rule):
     summary = "Bare `except:` / `except BaseException` around journaled calls without re-raise"
     severity = "error"
     fix_availability = "sometimes"
+    frameworks = ("restate", "temporal")
     VALID = [
         Valid("""
             import restate
@@ -113,6 +143,48 @@ class BroadExceptSwallowsSuspension(Rule):
                 except BaseException as error:
                     raise RuntimeError("charge failed") from error
         """, note="re-raised with the cause chain: the SDK finds its signal there"),
+        Valid("""
+            import asyncio
+            from datetime import timedelta
+
+            from temporalio import activity, workflow
+            from temporalio.exceptions import ActivityError, is_cancelled_exception
+
+
+            @activity.defn
+            async def charge(amount: int) -> str:
+                try:
+                    await asyncio.sleep(0)  # activity code: not replayed
+                except:
+                    return "failed"
+                return "charged"
+
+
+            @workflow.defn
+            class Payment:
+                @workflow.run
+                async def run(self, amount: int) -> str:
+                    try:
+                        receipt = await workflow.execute_activity(
+                            charge, amount, start_to_close_timeout=timedelta(seconds=30)
+                        )
+                    except ActivityError:
+                        return "declined"
+                    try:
+                        await asyncio.sleep(60)
+                    except BaseException as e:
+                        if is_cancelled_exception(e):
+                            raise
+                        return "failed"
+                    try:
+                        total = await self._total(amount)
+                    except:
+                        total = 0
+                    return f"{receipt} {total}"
+
+                async def _total(self, amount: int) -> int:
+                    return amount * 2  # awaits nothing
+        """, note="Temporal: specific exceptions, re-raise, a local coroutine that awaits nothing"),
     ]
     INVALID = [
         Invalid(
@@ -231,17 +303,201 @@ class BroadExceptSwallowsSuspension(Rule):
             ((15, 9),),
             note="the except body depends on BaseException: no fix",
         ),
+        Invalid(
+            """
+            from datetime import timedelta
+
+            from temporalio import activity, workflow
+
+
+            @activity.defn
+            async def charge_card(amount: int) -> str:
+                return f"charged {amount}"
+
+
+            @workflow.defn
+            class Payment:
+                @workflow.run
+                async def run(self, amount: int) -> str:
+                    try:
+                        receipt = await workflow.execute_activity(
+                            charge_card, amount, start_to_close_timeout=timedelta(seconds=30)
+                        )
+                    except:
+                        return "failed"
+                    return receipt
+            """,
+            ((19, 9),),
+            message="swallows cancellation and the SDK's eviction signal",
+            fixed="""
+            from datetime import timedelta
+
+            from temporalio import activity, workflow
+
+
+            @activity.defn
+            async def charge_card(amount: int) -> str:
+                return f"charged {amount}"
+
+
+            @workflow.defn
+            class Payment:
+                @workflow.run
+                async def run(self, amount: int) -> str:
+                    try:
+                        receipt = await workflow.execute_activity(
+                            charge_card, amount, start_to_close_timeout=timedelta(seconds=30)
+                        )
+                    except Exception:
+                        return "failed"
+                    return receipt
+            """,
+            note="Temporal",
+        ),
+        Invalid(
+            """
+            import asyncio
+            from datetime import timedelta
+
+            import temporalio.workflow as wf
+
+
+            async def pause(seconds: int) -> None:
+                await asyncio.sleep(seconds)  # a durable timer in workflow code
+
+
+            @wf.defn
+            class Reminder:
+                @wf.run
+                async def run(self, delays: list[int]) -> int:
+                    sent = 0
+                    for delay in delays:
+                        if delay > 0:
+                            sent += await self._remind(delay)
+                    try:
+                        await pause(5)
+                    except (ValueError, BaseException) as error:
+                        return -1
+                    return sent
+
+                async def _remind(self, delay: int) -> int:
+                    try:
+                        await wf.sleep(timedelta(seconds=delay))
+                        return 1
+                    except BaseException:
+                        return 0
+            """,
+            ((21, 9), (29, 9)),
+            fixed="""
+            import asyncio
+            from datetime import timedelta
+
+            import temporalio.workflow as wf
+
+
+            async def pause(seconds: int) -> None:
+                await asyncio.sleep(seconds)  # a durable timer in workflow code
+
+
+            @wf.defn
+            class Reminder:
+                @wf.run
+                async def run(self, delays: list[int]) -> int:
+                    sent = 0
+                    for delay in delays:
+                        if delay > 0:
+                            sent += await self._remind(delay)
+                    try:
+                        await pause(5)
+                    except (ValueError, Exception) as error:
+                        return -1
+                    return sent
+
+                async def _remind(self, delay: int) -> int:
+                    try:
+                        await wf.sleep(timedelta(seconds=delay))
+                        return 1
+                    except Exception:
+                        return 0
+            """,
+            note="Temporal, aliased import: a helper method, a helper function, a tuple",
+        ),
+        Invalid(
+            """
+            from temporalio.workflow import continue_as_new, defn, run
+
+
+            @defn
+            class Poller:
+                @run
+                async def poll(self, rounds: int) -> None:
+                    if rounds > 100:
+                        try:
+                            continue_as_new(0)
+                        except:
+                            pass
+            """,
+            ((11, 13),),
+            fixed="""
+            from temporalio.workflow import continue_as_new, defn, run
+
+
+            @defn
+            class Poller:
+                @run
+                async def poll(self, rounds: int) -> None:
+                    if rounds > 100:
+                        try:
+                            continue_as_new(0)
+                        except Exception:
+                            pass
+            """,
+            note="Temporal, from-imported: continue_as_new raises ContinueAsNewError(BaseException)",
+        ),
+        Invalid(
+            """
+            import asyncio
+
+            from temporalio import workflow
+
+
+            @workflow.defn
+            class Waiter:
+                def __init__(self) -> None:
+                    self.ready = False
+
+                @workflow.run
+                async def run(self) -> str:
+                    try:
+                        await workflow.wait_condition(lambda: self.ready)
+                    except BaseException as e:
+                        if isinstance(e, asyncio.CancelledError):
+                            return "cancelled"
+                        return "failed"
+                    return "ready"
+
+                @workflow.signal
+                def go(self) -> None:
+                    self.ready = True
+            """,
+            ((15, 9),),
+            note="Temporal: the except body depends on BaseException: no fix",
+        ),
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
-        suspension = _Suspension(module)
-        base_only = _PYTHON_BASE_ONLY | hygiene_tables(module).base_exception_names
-        for _, node in module.model.handler_nodes():
+        probes: dict[str, _Suspension] = {}
+        for _, framework, node in durable_nodes(module, self.frameworks):
             if not isinstance(node, (ast.Try, ast.TryStar)):
                 continue
+            tables = hygiene_tables(module, framework)
+            suspension = probes.get(framework.name)
+            if suspension is None:
+                suspension = probes[framework.name] = _Suspension(module, tables)
             awaited = suspension.awaits(node.body)
             if awaited is None:
                 continue
+            base_only = _PYTHON_BASE_ONLY | tables.base_exception_names
             for handler in node.handlers:
                 broad, replace = _broad(module, handler)
                 if not broad or _reraises(handler):
@@ -251,20 +507,21 @@ class BroadExceptSwallowsSuspension(Rule):
                              handler.col_offset + 6)
                 end = handler.type if handler.type is not None else start
                 fix = None if _mentions(handler, base_only) else self._fix(handler, replace)
+                message = tables.suspension_message or (
+                    "`{shown}` swallows the SDK's control-flow signals; catch `Exception`"
+                )
+                detail = tables.suspension_detail or (
+                    "The `try` body awaits durable code (line {line}); the SDK's signals derive "
+                    "from `BaseException` and this clause catches them without re-raising. "
+                    "Catch `Exception`, or re-raise."
+                )
                 yield module.finding(
                     self,
                     start,
-                    f"`{shown}` swallows the SDK's suspension signal; catch `Exception`",
+                    message.replace("{shown}", shown),
                     fix=fix,
                     end=end,
-                    detail=(
-                        f"The `try` body awaits a journaled call (line {awaited.lineno}) that can "
-                        "suspend the invocation. The SDK signals suspension with "
-                        "`SdkInternalBaseException`, which derives from `BaseException`; this "
-                        "clause catches it and does not re-raise it, so the handler goes on (or "
-                        "fails) instead of suspending. Catch `Exception` (or `TerminalError`), "
-                        "or re-raise when `restate.is_internal_exception(e)`."
-                    ),
+                    detail=detail.replace("{line}", str(awaited.lineno)),
                 )
 
     @staticmethod
@@ -281,21 +538,31 @@ class BroadExceptSwallowsSuspension(Rule):
 class _Suspension:
     """Can awaiting this expression suspend the invocation (raise the SDK's signal)?"""
 
-    def __init__(self, module: ModuleAnalysis) -> None:
+    def __init__(self, module: ModuleAnalysis, tables: HygieneTables) -> None:
         self.module = module
         self.model = module.model
         self.combinators = frozenset(self.model.fw.combinators.values())
+        self.every_await = tables.every_await_suspends
+        self.raisers = tables.base_exception_raisers
         self._units: dict[int, bool] = {}
 
-    def awaits(self, body: list[ast.stmt], depth: int = 0) -> ast.Await | ast.AsyncFor | None:
+    def awaits(self, body: list[ast.stmt], depth: int = 0) -> ast.expr | ast.AsyncFor | None:
         for node in own_nodes(body):
             if isinstance(node, ast.Await) and self.suspends(node.value, depth):
                 return node
             if isinstance(node, ast.AsyncFor) and self.suspends(node.iter, depth):
                 return node
+            if (
+                self.raisers
+                and isinstance(node, ast.Call)
+                and self.module.resolver.qualname(node.func) in self.raisers
+            ):
+                return node  # raises the SDK's BaseException without awaiting
         return None
 
     def suspends(self, expr: ast.AST, depth: int) -> bool:
+        if self.every_await:
+            return self._local_suspends(expr, depth) is not False
         model = self.model
         if is_durable(model, expr):
             return True
@@ -315,14 +582,21 @@ class _Suspension:
         values = [*expr.args, *(k.value for k in expr.keywords)]
         if any(model.is_context(v) or is_durable(model, v) for v in values):
             return True  # a helper given the context, asyncio.gather(ctx.run_typed(...))
-        definition = self.module.resolver.definition(func)
-        if isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) and depth < 4:
-            key = id(definition)
-            if key not in self._units:
-                self._units[key] = False  # recursion guard
-                self._units[key] = self.awaits(definition.body, depth + 1) is not None
-            return self._units[key]
-        return False
+        return self._local_suspends(expr, depth) is True
+
+    def _local_suspends(self, expr: ast.AST, depth: int) -> bool | None:
+        """For a call of a local function: whether its body awaits something that suspends
+        (None: not a local function)."""
+        if not isinstance(expr, ast.Call):
+            return None
+        definition = self.module.resolver.definition(expr.func)
+        if not isinstance(definition, (ast.FunctionDef, ast.AsyncFunctionDef)) or depth >= 4:
+            return None
+        key = id(definition)
+        if key not in self._units:
+            self._units[key] = False  # recursion guard
+            self._units[key] = self.awaits(definition.body, depth + 1) is not None
+        return self._units[key]
 
 
 def _broad(module: ModuleAnalysis, handler: ast.ExceptHandler) -> tuple[bool, ast.expr | None]:

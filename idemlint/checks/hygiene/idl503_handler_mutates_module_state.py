@@ -12,6 +12,7 @@ from ...model import Unit
 from ...registry import Invalid, Rule, Valid
 from ...scopes import FUNCTION_NODES, Binding, Kind, own_scope, parent, scope_of
 from ...syntax import one_line
+from ._shared import durable_nodes, hygiene_tables
 
 
 class HandlerMutatesModuleState(Rule):
@@ -43,12 +44,36 @@ class HandlerMutatesModuleState(Rule):
 
     ## Options
     None.
+
+    ## Temporal
+    Workflow code (the methods of a `@workflow.defn` class and what they call; activity bodies
+    are exempt) that changes module or class state. The SDK's README asks for "no global state
+    mutation": in the sandbox the workflow's file is re-imported for every run *and every replay*
+    (README, "Workflow Sandbox"), so such a value starts over on replay and the workflow can take
+    another path than its history recorded (a non-determinism error); with
+    `@workflow.defn(sandboxed=False)`, `UnsandboxedWorkflowRunner`, or in modules passed through
+    the sandbox (the standard library, `workflow.unsafe.imports_passed_through()`), every workflow
+    on the worker shares it. Instance attributes (`self.x`) are the workflow's state — replay
+    rebuilds them — and are not reported; a class-level container mutated through `self`
+    (`items: list = []` then `self.items.append(...)`) is.
+    ```python
+    @workflow.defn
+    class Counter:
+        def __init__(self) -> None:
+            self.hits = 0  # per workflow, rebuilt by replay
+
+        @workflow.signal
+        def hit(self) -> None:
+            self.hits += 1
+    ```
+    No fix.
     """
 
     code = "IDL503"
     name = "handler-mutates-module-state"
     summary = "Handler code mutates module-level or class-level state"
     severity = "error"
+    frameworks = ("restate", "temporal")
     VALID = [
         Valid("""
             import httpx
@@ -99,6 +124,43 @@ class HandlerMutatesModuleState(Rule):
             """,
             doc=True,
         ),
+        Valid("""
+            from datetime import timedelta
+
+            from temporalio import activity, workflow
+
+            LIMITS = {"max": 10}
+            _seen: set = set()
+
+
+            @activity.defn
+            async def remember(item: str) -> None:
+                _seen.add(item)  # activity code: not replayed
+
+
+            @workflow.defn
+            class Cart:
+                items: list[str]
+
+                @workflow.init
+                def __init__(self, owner: str) -> None:
+                    self.owner = owner
+                    self.items = []
+                    self.hits = 0
+
+                @workflow.run
+                async def run(self, owner: str) -> int:
+                    await workflow.wait_condition(lambda: len(self.items) >= LIMITS["max"])
+                    await workflow.execute_activity(
+                        remember, owner, start_to_close_timeout=timedelta(seconds=5)
+                    )
+                    return len(self.items)
+
+                @workflow.signal
+                def add(self, item: str) -> None:
+                    self.items.append(item)
+                    self.hits += 1
+        """, note="Temporal: instance state, reads of module constants, activity code"),
     ]
     INVALID = [
         Invalid(
@@ -153,23 +215,119 @@ class HandlerMutatesModuleState(Rule):
             ((18, 5), (19, 5), (20, 5), (21, 5), (27, 5)),
             message="state",
         ),
+        Invalid(
+            """
+            from temporalio import workflow
+
+            HITS: dict[str, int] = {}
+
+
+            @workflow.defn
+            class Counter:
+                @workflow.run
+                async def run(self, page: str) -> int:
+                    HITS[page] = HITS.get(page, 0) + 1
+                    return HITS[page]
+            """,
+            ((10, 9),),
+            message=(
+                "workflow code mutates process state `HITS[page]`; keep it on the workflow "
+                "instance"
+            ),
+            note="Temporal",
+        ),
+        Invalid(
+            """
+            import contextlib
+
+            import temporalio.workflow as wf
+
+            total = 0
+            EVENTS: list[str] = []
+
+
+            def record(event: str) -> None:
+                global total
+                for part in event.split(","):
+                    if part:
+                        total += 1
+
+
+            @wf.defn
+            class Tracker:
+                seen: list[str] = []
+
+                def __init__(self) -> None:
+                    self.done = False
+
+                @wf.run
+                async def run(self) -> None:
+                    await wf.wait_condition(lambda: self.done)
+
+                @wf.signal
+                def track(self, event: str) -> None:
+                    try:
+                        with contextlib.suppress(ValueError):
+                            self.seen.append(event)
+                    finally:
+                        self._log(event)
+                    record(event)
+
+                @wf.update
+                async def finish(self) -> None:
+                    self.done = True
+
+                def _log(self, event: str) -> None:
+                    EVENTS.append(event)
+            """,
+            ((13, 13), (31, 17), (41, 9)),
+            message="workflow code mutates process state",
+            note="Temporal, aliased import: a class-level list, a helper method, a helper function",
+        ),
+        Invalid(
+            """
+            from temporalio.workflow import defn, run, signal, wait_condition
+
+            QUEUE: list[str] = []
+
+
+            @defn
+            class Inbox:
+                def __init__(self) -> None:
+                    self.closed = False
+
+                @run
+                async def main(self) -> int:
+                    await wait_condition(lambda: self.closed)
+                    return len(QUEUE)
+
+                @signal
+                def push(self, message: str) -> None:
+                    QUEUE.append(message)
+            """,
+            ((18, 9),),
+            note="Temporal, from-imported decorators",
+        ),
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
-        for unit, node in module.model.handler_nodes():
+        for unit, framework, node in durable_nodes(module, self.frameworks):
             if type(node) not in _MUTATING_NODES:
                 continue
+            tables = hygiene_tables(module, framework)
             for found, what in _module_state(module, node):
+                message = tables.state_message or (
+                    "durable code mutates process state `{what}`; keep it in durable state"
+                )
                 yield module.finding(
                     self,
                     found,
-                    f"handler code mutates process state `{what}`; keep it in Restate state",
-                    detail=(
+                    message.replace("{what}", what),
+                    detail=(tables.state_detail or (
                         "Module and class state is not journaled: a replay or a retry on "
-                        "another instance sees another value, and concurrent invocations share "
-                        "it. Keep it in Restate state (`ctx.set`) or pass it explicitly."
-                        + _via(module, unit)
-                    ),
+                        "another process sees another value, and concurrent executions share "
+                        "it. Keep it in the framework's durable state or pass it explicitly."
+                    )) + _via(module, unit),
                 )
 
 

@@ -44,9 +44,11 @@ class RedundantIdempotencyKey(Rule):
     2. **Calling from inside a handler** (`ctx.*_call`/`ctx.*_send`) → the call is a journaled
        command (`restate/server_context.py`, `do_raw_call` → `vm.sys_call`/`vm.sys_send`): on a
        retry or replay Restate reuses the recorded command and its result, the call is not made
-       again. **No key** — it adds storage (Restate retains the result of every keyed invocation for
-       the idempotency retention period), bytes and the false impression that it protects
-       something.
+       again. **No key** — it adds bytes and the false impression that it protects something.
+       (Measured on a real Restate 1.7 server by `tests/replay`: a forced retry of the calling
+       handler ran the callee once with and without the key, and 1.7 retains every completed
+       invocation for 24 h either way (`completion_retention`), so the key does not even change
+       what is stored. See the [proof page](../proof.md).)
     3. **Unless** the key is needed across invocations:
        - another handler or client *attaches* to the invocation later (by id, after
          `handle.invocation_id()`; or by key through the ingress

@@ -1,152 +1,66 @@
-"""The language server, ``idemlint lsp`` (stdio, pygls + lsprotocol).
+"""The language server: documents, analyses, diagnostics and code actions over pygls.
 
-A thin front end over the engine:
+Threads and processes, so the event loop only reads and answers messages:
 
-* diagnostics on open, change (debounced per document, latest text wins) and save, each with
-  the rule code, its documentation link, ``source: "idemlint"`` and the finding's severity;
-* code actions: the rule's quick fix (labelled safe/unsafe), "Suppress IDLxxx on this line"
-  (``idemlint.suppress``) and ``source.fixAll.idemlint`` (safe fixes, the engine's fix loop);
-* configuration found like the CLI finds it (nearest ``idemlint.toml`` or ``pyproject.toml``
-  with ``[tool.idemlint]`` above the document), reloaded when those files change;
-* the engine runs on one worker thread, so the event loop keeps reading messages; whatever
-  goes wrong analysing one document is logged (``window/logMessage``) and the server lives on.
+* analysis (and building quick-fix edits) runs on a small thread pool, at most one analysis
+  per document at a time (the next one waits for it, and analyses the latest text);
+* fix-all runs in worker processes (``fixer``): cancelling the request or changing the
+  document kills the worker, and the request is answered at once;
+* ``exit`` ends the process at once, whatever is running.
 
-Positions: findings hold 1-based lines and character columns; LSP positions are 0-based and
-counted in the negotiated encoding (UTF-16 code units unless the client offers another), so
-columns are converted line by line. Lines are split like the LSP specifies (``\\n``, ``\\r\\n``,
-``\\r``), which is also how ``SourceFile`` splits them.
+An analysis is reused when the document's text (by content hash) and its settings are those
+of a previous analysis: no work for a version bump without edits, an undo, or a configuration
+saved unchanged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import sys
+import time
 import traceback
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-try:
-    from lsprotocol import types as lsp
-    from pygls.lsp.server import LanguageServer
-    from pygls.uris import to_fs_path
-except ImportError as exc:  # pragma: no cover - depends on the installation
-    raise SystemExit(
-        f"idemlint: error: `idemlint lsp` needs pygls 2 and lsprotocol ({exc}); "
-        "install them with: pip install 'idemlint[lsp]'"
-    ) from exc
+from lsprotocol import types as lsp
+from pygls.exceptions import FeatureRequestError, JsonRpcContentModified
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 
-from . import __version__
-from .config import CONFIG_FILES, ConfigError, Settings, find_config, load_settings
-from .diagnostics import Edit, Finding
-from .engine import FileResult, Linter
-from .project import Project
-from .source import LoadError, SourceFile
-from .suppress import UNSUPPRESSIBLE, add_noqa_edits
+from .. import __version__
+from ..config import CONFIG_FILES, Settings
+from ..diagnostics import Edit, Finding
+from ..engine import FileResult, Linter
+from ..source import LoadError, SourceFile
+from ..suppress import UNSUPPRESSIBLE, add_noqa_edits
+from .configs import Configs
+from .debounce import Debounce
+from .fixer import FixError, FixJob, FixPool
+from .positions import Positions, minimal_edit
+from .protocol import AnsweringProtocol
 
 log = logging.getLogger("idemlint.lsp")
 
 FIX_ALL_KIND = "source.fixAll.idemlint"
 FIX_ALL_TITLE = "idemlint: fix all safely fixable problems"
-DEBOUNCE_ENV = "IDEMLINT_LSP_DEBOUNCE_MS"
-DEFAULT_DEBOUNCE_MS = 150
 PYTHON_SUFFIXES = (".py", ".pyi")
+ANALYSIS_THREADS = 3
+KEEP_EARLIER_BELOW = 1_000_000  # characters: an earlier analysis is kept for undo below this
 SEVERITY = {
     "error": lsp.DiagnosticSeverity.Error,
     "warning": lsp.DiagnosticSeverity.Warning,
     "info": lsp.DiagnosticSeverity.Information,
 }
 
-
-# -- positions ---------------------------------------------------------------------------------
-def _units(text: str, encoding: str) -> int:
-    """Length of ``text`` in the client's position encoding."""
-    if text.isascii() or encoding == lsp.PositionEncodingKind.Utf32:
-        return len(text)
-    if encoding == lsp.PositionEncodingKind.Utf8:
-        return len(text.encode("utf-8", "surrogatepass"))
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+Document = tuple[int | None, str]  # (version, text)
 
 
-def _char_column(line: str, units: int, encoding: str) -> int:
-    """Character column of a client position (clamped to the line)."""
-    if line.isascii() or encoding == lsp.PositionEncodingKind.Utf32:
-        return min(max(units, 0), len(line))
-    counted = 0
-    for index, char in enumerate(line):
-        if counted >= units:
-            return index
-        counted += _units(char, encoding)
-    return len(line)
-
-
-class Positions:
-    """Converts between (1-based line, character column) and LSP positions for one text."""
-
-    def __init__(self, source: SourceFile, encoding: str) -> None:
-        self.source = source
-        self.encoding = encoding
-
-    def position(self, line: int, column: int) -> lsp.Position:
-        """LSP position of a 1-based line and 0-based character column (clamped to the text)."""
-        lines = self.source.lines
-        if line < 1:
-            return lsp.Position(line=0, character=0)
-        if line > len(lines):
-            return lsp.Position(line=len(lines) - 1, character=_units(lines[-1], self.encoding))
-        text = lines[line - 1]
-        column = min(max(column, 0), len(text))
-        return lsp.Position(line=line - 1, character=_units(text[:column], self.encoding))
-
-    def finding_range(self, finding: Finding) -> lsp.Range:
-        return lsp.Range(
-            start=self.position(finding.line, finding.column - 1),
-            end=self.position(finding.end_line, finding.end_column - 1),
-        )
-
-    def edit(self, edit: Edit) -> lsp.TextEdit:
-        return lsp.TextEdit(
-            range=lsp.Range(
-                start=self.position(edit.line, edit.column),
-                end=self.position(edit.end_line, edit.end_column),
-            ),
-            new_text=edit.content,
-        )
-
-    def from_client(self, position: lsp.Position) -> tuple[int, int]:
-        """(1-based line, character column) of a client position."""
-        line = position.line + 1
-        lines = self.source.lines
-        if line > len(lines):
-            return len(lines), len(lines[-1]) if lines else 0
-        return line, _char_column(self.source.line(line), position.character, self.encoding)
-
-
-def minimal_edit(old: str, new: str) -> tuple[int, int, str]:
-    """One replacement turning ``old`` into ``new``: (start offset, end offset, text)."""
-    limit = min(len(old), len(new))
-    start = 0
-    while start < limit and old[start] == new[start]:
-        start += 1
-    end_old, end_new = len(old), len(new)
-    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
-        end_old -= 1
-        end_new -= 1
-    # Never split a "\r\n" pair (positions between them do not exist in LSP).
-    if 0 < start < len(old) and old[start - 1] == "\r" and old[start] == "\n":
-        start -= 1
-    if 0 < end_old < len(old) and old[end_old - 1] == "\r" and old[end_old] == "\n":
-        end_old += 1
-        end_new += 1
-    return start, end_old, new[start:end_new]
-
-
-# -- documents and configuration -----------------------------------------------------------------
 @dataclass
 class Analysis:
     """The findings of one version of one document."""
@@ -157,14 +71,15 @@ class Analysis:
     result: FileResult
     linter: Linter | None
     path: Path | None
+    settings: Settings | None = None
+    digest: bytes = b""
+    seconds: float = 0.0  # how long the analysis took (0 when reused)
+    generation: int = 0  # the configuration generation it was made (or reused) under
     messages: list[str] = field(default_factory=list)  # internal errors, logged by the loop
 
 
-@dataclass
-class _Config:
-    settings: Settings
-    linter: Linter
-    error: str | None = None
+def digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -174,23 +89,45 @@ def uri_to_path(uri: str) -> Path | None:
     return Path(path) if path else None
 
 
+def diagnostic_message(finding: Finding) -> str:
+    """The finding's one-line message, then its detail (the why) after a blank line.
+
+    Editors show the first line inline (virtual text, the problems list) and the whole
+    message on hover, so the detail is there when asked for and out of the way otherwise.
+    """
+    detail = finding.detail.strip()
+    return f"{finding.message}\n\n{detail}" if detail else finding.message
+
+
 class IdemlintServer(LanguageServer):
     """pygls server holding the open documents, their latest analyses and the configuration."""
 
     def __init__(self) -> None:
         super().__init__(
-            "idemlint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full
+            "idemlint",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
+            protocol_cls=AnsweringProtocol,
         )
-        self.debounce = _env_debounce()
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="idemlint-engine")
-        self.docs: dict[str, tuple[int | None, str]] = {}
+        self.debounce = Debounce.from_env()
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.worker = ThreadPoolExecutor(
+            max_workers=ANALYSIS_THREADS, thread_name_prefix="idemlint-engine"
+        )
+        self.fixer = FixPool()
+        self.configs = Configs()
+        self.docs: dict[str, Document] = {}
         self.analyses: dict[str, Analysis] = {}
+        self.earlier: dict[str, Analysis] = {}  # the one before, for undo
         self.pending: dict[str, asyncio.Task[None]] = {}
-        self._config_for_dir: dict[Path, Path | None] = {}
-        self._configs: dict[tuple[Path | None, Path | None], _Config] = {}
+        self.running: dict[str, asyncio.Future[Analysis | str]] = {}
+        self.requests: dict[str, set[asyncio.Task[Any]]] = {}  # code actions per document
+        self.superseded: set[asyncio.Task[Any]] = set()
+        self.shut_down = False
         self._reported_config_errors: set[str] = set()
 
-    # -- configuration (called on the worker thread) -------------------------------------------
+    # -- workspace -------------------------------------------------------------------------------
     @property
     def encoding(self) -> str:
         try:
@@ -214,67 +151,42 @@ class IdemlintServer(LanguageServer):
             out.append(Path(root))
         return out
 
-    def _workspace_root_for(self, path: Path) -> Path | None:
-        best: Path | None = None
-        for root in self.roots():
-            try:
-                path.resolve().relative_to(root.resolve())
-            except ValueError:
-                continue
-            if best is None or len(root.parts) > len(best.parts):
-                best = root
-        return best
-
-    def config_for(self, path: Path | None) -> _Config:
-        """Settings and linter for a document (cached per configuration file)."""
-        root = self._workspace_root_for(path) if path is not None else None
-        directory = path.parent if path is not None else (root or Path.cwd())
-        if directory not in self._config_for_dir:
-            self._config_for_dir[directory] = find_config(directory)
-        config_file = self._config_for_dir[directory]
-        # Without a configuration file, paths are relative to the workspace folder.
-        key = (config_file, None if config_file else (root or directory))
-        cached = self._configs.get(key)
-        if cached is not None:
-            return cached
-        error: str | None = None
-        start = config_file.parent if config_file else (root or directory)
-        try:
-            settings = load_settings(config_file, start)
-            settings.kb  # knowledge-base extensions are validated here  # noqa: B018
-        except ConfigError as exc:
-            error = f"idemlint: invalid configuration, using the defaults: {exc}"
-            settings = Settings(root=start.resolve())
-        project = Project.for_paths(self.roots(), config_file.parent if config_file else None)
-        cached = _Config(settings, Linter(settings, project), error)
-        self._configs[key] = cached
-        return cached
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Errors outside a request (e.g. a malformed notification) go to the client's log,
+        not to a pop-up; a request's error is in its response already."""
+        if source is FeatureRequestError:
+            return
+        self.log(f"idemlint: {getattr(source, '__name__', source)}: {error!r}")
 
     def reset_configuration(self) -> None:
-        self._config_for_dir.clear()
-        self._configs.clear()
+        self.configs.reset()
         self._reported_config_errors.clear()
 
-    def reset_projects(self) -> None:
-        """Forget summaries of other modules (a Python file changed on disk)."""
-        for config in list(self._configs.values()):
-            source = config.settings.source
-            config.linter.project = Project.for_paths(
-                self.roots(), source.parent if source else None
-            )
-
-    # -- analysis (worker thread) ----------------------------------------------------------------
+    # -- analysis (worker threads) -----------------------------------------------------------------
     def analyse(self, uri: str, version: int | None, text: str) -> Analysis:
+        """Analyse ``text``, or reuse an analysis of the same text with the same settings."""
+        started = time.perf_counter()
+        generation = self.configs.generation
         path = uri_to_path(uri)
+        config = self.configs.for_path(path, self.roots())
+        key = digest(text)
+        for known in (self.analyses.get(uri), self.earlier.get(uri)):
+            if known is not None and known.digest == key and known.settings == config.settings:
+                return replace(known, version=version, seconds=0.0, generation=generation,
+                               messages=[])
         display = str(path) if path is not None else uri
         source = SourceFile.from_text(display, text)
-        config = self.config_for(path)
         messages = [config.error] if config.error else []
-        linter = config.linter
-        settings = config.settings
+        linter, settings = config.linter, config.settings
+
+        def done(result: FileResult, used: Linter | None) -> Analysis:
+            messages.extend(result.internal_errors)
+            return Analysis(uri, version, text, result, used, path, settings, key,
+                            time.perf_counter() - started, generation, messages)
+
         empty = FileResult(display, source=source)
         if path is not None and settings.is_excluded(path):
-            return Analysis(uri, version, text, empty, None, path, messages)
+            return done(empty, None)
         raw = text.encode("utf-8", "surrogatepass")
         if settings.max_file_size and len(raw) > settings.max_file_size:
             error = LoadError(
@@ -282,18 +194,64 @@ class IdemlintServer(LanguageServer):
                 f"(limit {settings.max_file_size / 1e6:.1f} MB, see `max-file-size`)"
             )
             empty.findings = linter.load_error_findings(display, error, path)
-            return Analysis(uri, version, text, empty, linter, path, messages)
+            return done(empty, linter)
         if not linter.always_parse and not linter.worth_parsing(raw):
-            return Analysis(uri, version, text, empty, linter, path, messages)
-        result = linter.check_source(source, path)
-        messages.extend(result.internal_errors)
-        return Analysis(uri, version, text, result, linter, path, messages)
+            return done(empty, linter)
+        return done(linter.check_source(source, path), linter)
 
     def analyse_safely(self, uri: str, version: int | None, text: str) -> Analysis | str:
         try:
             return self.analyse(uri, version, text)
         except Exception:
             return f"idemlint: internal error analysing {uri}:\n{traceback.format_exc()}"
+
+    # -- analysis (event loop) -------------------------------------------------------------------
+    async def analysis(self, uri: str, document: Document) -> Analysis | str:
+        """The analysis of ``document``: one analysis per document at a time, reused if
+        the text was analysed already. Cancelling the caller does not stop the thread; its
+        result is still remembered for the next caller."""
+        while (running := self.running.get(uri)) is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(running)
+        analysed = self.analyses.get(uri)
+        if analysed is not None and self.is_analysed(uri, document[1]):
+            return replace(analysed, version=document[0], messages=[])
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self.worker, self.analyse_safely, uri, *document)
+        self.running[uri] = future
+        future.add_done_callback(lambda done: self._analysed(uri, done))
+        return await asyncio.shield(future)
+
+    def is_analysed(self, uri: str, text: str) -> bool:
+        """Whether the latest analysis of ``uri`` is of ``text`` under today's settings."""
+        analysed = self.analyses.get(uri)
+        return (
+            analysed is not None
+            and analysed.generation == self.configs.generation
+            and analysed.text == text
+        )
+
+    def _analysed(self, uri: str, future: asyncio.Future[Analysis | str]) -> None:
+        if self.running.get(uri) is future:
+            del self.running[uri]
+        if future.cancelled() or not isinstance(outcome := future.result(), Analysis):
+            return
+        if outcome.seconds:
+            self.debounce.record(uri, outcome.seconds)
+        if uri not in self.docs:
+            return
+        current = self.analyses.get(uri)
+        if current is not None and current.digest != outcome.digest:
+            if len(current.text) < KEEP_EARLIER_BELOW:
+                self.earlier[uri] = current
+            else:
+                self.earlier.pop(uri, None)
+        self.analyses[uri] = outcome
+
+    def forget(self, uri: str) -> None:
+        self.analyses.pop(uri, None)
+        self.earlier.pop(uri, None)
+        self.debounce.forget(uri)
 
     # -- publishing (event loop) -----------------------------------------------------------------
     def schedule(self, uri: str, delay: float, force: bool = True) -> None:
@@ -319,27 +277,15 @@ class IdemlintServer(LanguageServer):
             analysed = self.analyses.get(uri)
             if not force and analysed is not None and analysed.text == text:
                 return  # e.g. saved without edits since the last analysis
-            loop = asyncio.get_running_loop()
-            outcome = await loop.run_in_executor(
-                self.worker, self.analyse_safely, uri, version, text
-            )
-            if self.docs.get(uri) != document:
+            outcome = await self.analysis(uri, document)
+            if self.docs.get(uri) is not document:
                 return  # edited or closed meanwhile: a newer run publishes
             if isinstance(outcome, str):
                 self.log(outcome, lsp.MessageType.Error)
                 self.analyses.pop(uri, None)
                 self.publish(uri, version, [])
                 return
-            for message in outcome.messages:
-                if message in self._reported_config_errors:
-                    continue
-                if message.startswith("idemlint: invalid configuration"):
-                    self._reported_config_errors.add(message)
-                    self.window_show_message(
-                        lsp.ShowMessageParams(type=lsp.MessageType.Error, message=message)
-                    )
-                self.log(message, lsp.MessageType.Error)
-            self.analyses[uri] = outcome
+            self.report(outcome.messages)
             self.publish(uri, version, self.diagnostics(outcome))
         except asyncio.CancelledError:
             raise
@@ -349,23 +295,32 @@ class IdemlintServer(LanguageServer):
             if self.pending.get(uri) is asyncio.current_task():
                 del self.pending[uri]
 
+    def report(self, messages: list[str]) -> None:
+        for message in messages:
+            if message in self._reported_config_errors:
+                continue
+            if message.startswith("idemlint: invalid configuration"):
+                self._reported_config_errors.add(message)
+                self.window_show_message(
+                    lsp.ShowMessageParams(type=lsp.MessageType.Error, message=message)
+                )
+            self.log(message, lsp.MessageType.Error)
+
     def diagnostics(self, analysis: Analysis) -> list[lsp.Diagnostic]:
         source = analysis.result.source or SourceFile.from_text(analysis.uri, analysis.text)
         positions = Positions(source, self.encoding)
-        out: list[lsp.Diagnostic] = []
-        for finding in analysis.result.findings:
-            out.append(
-                lsp.Diagnostic(
-                    range=positions.finding_range(finding),
-                    message=finding.message,
-                    severity=SEVERITY.get(finding.severity, lsp.DiagnosticSeverity.Error),
-                    code=finding.code,
-                    code_description=lsp.CodeDescription(href=finding.url),
-                    source="idemlint",
-                    tags=[lsp.DiagnosticTag.Unnecessary] if finding.code == "IDL002" else None,
-                )
+        return [
+            lsp.Diagnostic(
+                range=positions.finding_range(finding),
+                message=diagnostic_message(finding),
+                severity=SEVERITY.get(finding.severity, lsp.DiagnosticSeverity.Error),
+                code=finding.code,
+                code_description=lsp.CodeDescription(href=finding.url),
+                source="idemlint",
+                tags=[lsp.DiagnosticTag.Unnecessary] if finding.code == "IDL002" else None,
             )
-        return out
+            for finding in analysis.result.findings
+        ]
 
     def publish(self, uri: str, version: int | None, diagnostics: list[lsp.Diagnostic]) -> None:
         self.text_document_publish_diagnostics(
@@ -381,15 +336,43 @@ class IdemlintServer(LanguageServer):
         for uri in list(self.docs):
             self.schedule(uri, 0)
 
-    # -- code actions (worker thread) ------------------------------------------------------------
-    def code_actions(
-        self, params: lsp.CodeActionParams, document: tuple[int | None, str]
-    ) -> list[lsp.CodeAction]:
+    # -- requests that a newer version of the document makes stale ----------------------------------
+    @contextlib.contextmanager
+    def tracked(self, uri: str) -> Any:
+        """Run a request for ``uri`` so that a change or close of the document cancels it
+        (answered with ContentModified), as does ``$/cancelRequest`` (RequestCancelled)."""
+        task = asyncio.current_task()
+        assert task is not None
+        self.requests.setdefault(uri, set()).add(task)
+        try:
+            yield
+        except asyncio.CancelledError:
+            if task in self.superseded:
+                raise JsonRpcContentModified(f"{uri} changed; request dropped") from None
+            raise
+        finally:
+            self.superseded.discard(task)
+            tasks = self.requests.get(uri)
+            if tasks is not None:
+                tasks.discard(task)
+                if not tasks:
+                    del self.requests[uri]
+
+    def supersede(self, uri: str) -> None:
+        for task in self.requests.pop(uri, set()):
+            self.superseded.add(task)
+            task.cancel()
+
+    # -- code actions ------------------------------------------------------------------------------
+    async def code_actions(self, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
         uri = params.text_document.uri
-        version, text = document
-        analysis = self.analyses.get(uri)
-        if analysis is None or analysis.text != text:
-            analysis = self.analyse(uri, version, text)
+        document = self.docs.get(uri)
+        if document is None:
+            return None
+        analysis = await self.analysis(uri, document)
+        if isinstance(analysis, str):
+            self.log(analysis)
+            return []
         linter, source = analysis.linter, analysis.result.source
         if linter is None or source is None:
             return []
@@ -397,9 +380,12 @@ class IdemlintServer(LanguageServer):
         only = params.context.only
         actions: list[lsp.CodeAction] = []
         if _wanted(only, lsp.CodeActionKind.QuickFix):
-            actions.extend(self._quick_fixes(analysis, linter, source, positions, params))
+            loop = asyncio.get_running_loop()
+            actions.extend(await loop.run_in_executor(
+                self.worker, self._quick_fixes, analysis, linter, source, positions, params
+            ))
         if _wanted(only, FIX_ALL_KIND):
-            fix_all = self._fix_all(analysis, linter, source, positions)
+            fix_all = await self._fix_all(analysis, source, positions)
             if fix_all is not None:
                 actions.append(fix_all)
         return actions
@@ -472,8 +458,8 @@ class IdemlintServer(LanguageServer):
             )
         return fixes + suppressions
 
-    def _fix_all(
-        self, analysis: Analysis, linter: Linter, source: SourceFile, positions: Positions
+    async def _fix_all(
+        self, analysis: Analysis, source: SourceFile, positions: Positions
     ) -> lsp.CodeAction | None:
         safe = [f for f in analysis.result.findings if f.fix and f.fix.applicability == "safe"]
         if not safe:
@@ -481,25 +467,26 @@ class IdemlintServer(LanguageServer):
         action = lsp.CodeAction(title=FIX_ALL_TITLE, kind=FIX_ALL_KIND)
         if self.resolves_edits:  # the fix loop runs only when the client picks the action
             action.data = {"uri": analysis.uri, "version": analysis.version}
+            self.fixer.warm_up()  # so that a worker is ready by then
             return action
-        action.edit = self.fix_all_edit(analysis.uri, analysis.version, linter, source,
-                                        analysis.path, positions)
+        action.edit = await self.fix_all_edit(analysis, source, positions)
         return action if action.edit is not None else None
 
-    def fix_all_edit(
-        self,
-        uri: str,
-        version: int | None,
-        linter: Linter,
-        source: SourceFile,
-        path: Path | None,
-        positions: Positions,
+    async def fix_all_edit(
+        self, analysis: Analysis, source: SourceFile, positions: Positions
     ) -> lsp.WorkspaceEdit | None:
-        """The safe fixes of the document as one edit (the engine's fix loop)."""
-        fixed = linter.fix_source(source, path, unsafe=False)
-        if fixed.fixed_text is None or fixed.fixed_text == source.text:
+        """The safe fixes of the document as one edit (the engine's fix loop, in a worker
+        process: cancelling the request kills it)."""
+        job = FixJob(source.path, analysis.path, source.text, tuple(self.roots()),
+                     (self.configs.generation, self.configs.projects))
+        try:
+            fixed = await self.fixer.fix(job)
+        except FixError as exc:
+            self.log(f"idemlint: internal error fixing {analysis.uri}:\n{exc}")
             return None
-        start, end, new_text = minimal_edit(source.text, fixed.fixed_text)
+        if fixed is None or fixed == source.text:
+            return None
+        start, end, new_text = minimal_edit(source.text, fixed)
         edit = lsp.TextEdit(
             range=lsp.Range(
                 start=positions.position(*source.position(start)),
@@ -507,21 +494,19 @@ class IdemlintServer(LanguageServer):
             ),
             new_text=new_text,
         )
-        return _workspace_edit(uri, version, [edit])
+        return _workspace_edit(analysis.uri, analysis.version, [edit])
 
-    def resolve_fix_all(
-        self, action: lsp.CodeAction, document: tuple[int | None, str], uri: str
-    ) -> lsp.CodeAction:
-        version, text = document
-        analysis = self.analyses.get(uri)
-        if analysis is None or analysis.text != text:
-            analysis = self.analyse(uri, version, text)
-        source = analysis.result.source
-        if analysis.linter is not None and source is not None:
-            positions = Positions(source, self.encoding)
-            action.edit = self.fix_all_edit(
-                uri, version, analysis.linter, source, analysis.path, positions
-            )
+    async def resolve_fix_all(self, action: lsp.CodeAction, uri: str) -> lsp.CodeAction:
+        document = self.docs.get(uri)
+        analysis = await self.analysis(uri, document) if document is not None else None
+        if isinstance(analysis, str):
+            self.log(analysis)
+        elif analysis is not None and analysis.linter is not None:
+            source = analysis.result.source
+            if source is not None:
+                action.edit = await self.fix_all_edit(
+                    analysis, source, Positions(source, self.encoding)
+                )
         if action.edit is None:
             action.edit = lsp.WorkspaceEdit(changes={})
         return action
@@ -534,6 +519,18 @@ class IdemlintServer(LanguageServer):
         code_action = text_document.code_action if text_document else None
         support = code_action.resolve_support if code_action else None
         return bool(support and "edit" in support.properties)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def stop_work(self) -> None:
+        """Drop pending analyses, kill fix workers (``shutdown``, ``exit``)."""
+        for task in self.pending.values():
+            task.cancel()
+        self.pending.clear()
+        for uri in list(self.requests):
+            for task in self.requests.pop(uri):
+                task.cancel()
+        self.fixer.kill_all()
+        self.worker.shutdown(wait=False, cancel_futures=True)
 
 
 def _wanted(only: Sequence[str] | None, kind: str) -> bool:
@@ -556,13 +553,6 @@ def _workspace_edit(uri: str, version: int | None, edits: list[lsp.TextEdit]) ->
     )
 
 
-def _env_debounce() -> float:
-    try:
-        return max(float(os.environ.get(DEBOUNCE_ENV, DEFAULT_DEBOUNCE_MS)), 0.0) / 1000
-    except ValueError:
-        return DEFAULT_DEBOUNCE_MS / 1000
-
-
 def _is_config(uri: str) -> bool:
     return any(uri.endswith("/" + name) for name in CONFIG_FILES)
 
@@ -581,6 +571,14 @@ def _supports_watching(server: IdemlintServer) -> bool:
     return bool(watched and watched.dynamic_registration)
 
 
+def _exit_now(code: int) -> None:
+    """End the process now: threads still analysing must not keep it alive."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
 # -- the server --------------------------------------------------------------------------------
 def create_server() -> IdemlintServer:
     server = IdemlintServer()
@@ -589,7 +587,7 @@ def create_server() -> IdemlintServer:
     def initialize(ls: IdemlintServer, params: lsp.InitializeParams) -> None:
         options = params.initialization_options
         if isinstance(options, dict) and isinstance(options.get("debounceMs"), (int, float)):
-            ls.debounce = max(float(options["debounceMs"]), 0.0) / 1000
+            ls.debounce = Debounce(max(float(options["debounceMs"]), 0.0))
 
     @server.feature(lsp.INITIALIZED)
     def initialized(ls: IdemlintServer, params: lsp.InitializedParams) -> None:
@@ -625,7 +623,9 @@ def create_server() -> IdemlintServer:
             return
         document = ls.workspace.get_text_document(uri)
         ls.docs[uri] = (params.text_document.version, document.source)
-        ls.schedule(uri, ls.debounce)
+        ls.supersede(uri)
+        # Text that is already analysed (a version bump, an undo) needs no quiet period.
+        ls.schedule(uri, 0 if ls.is_analysed(uri, document.source) else ls.debounce.delay(uri))
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE, lsp.SaveOptions(include_text=False))
     async def did_save(ls: IdemlintServer, params: lsp.DidSaveTextDocumentParams) -> None:
@@ -634,7 +634,7 @@ def create_server() -> IdemlintServer:
             ls.reset_configuration()
             ls.relint_all()
         elif uri in ls.docs:
-            ls.reset_projects()  # other modules may read this one (service objects)
+            ls.configs.reset_projects(ls.roots())  # other modules may read this one
             ls.schedule(uri, 0, force=False)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
@@ -643,7 +643,8 @@ def create_server() -> IdemlintServer:
         task = ls.pending.pop(uri, None)
         if task is not None:
             task.cancel()
-        ls.analyses.pop(uri, None)
+        ls.supersede(uri)
+        ls.forget(uri)
         if ls.docs.pop(uri, None) is not None:
             ls.publish(uri, None, [])
 
@@ -665,50 +666,56 @@ def create_server() -> IdemlintServer:
     async def code_action(
         ls: IdemlintServer, params: lsp.CodeActionParams
     ) -> list[lsp.CodeAction] | None:
-        document = ls.docs.get(params.text_document.uri)
-        if document is None:
-            return None
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(ls.worker, ls.code_actions, params, document)
-        except Exception:
-            ls.log(
-                f"idemlint: internal error computing code actions for "
-                f"{params.text_document.uri}:\n{traceback.format_exc()}"
-            )
-            return None
+        uri = params.text_document.uri
+        with ls.tracked(uri):
+            try:
+                return await ls.code_actions(params)
+            except (asyncio.CancelledError, JsonRpcContentModified):
+                raise
+            except Exception:
+                ls.log(f"idemlint: internal error computing code actions for "
+                       f"{uri}:\n{traceback.format_exc()}")
+                return None
 
     @server.feature(lsp.CODE_ACTION_RESOLVE)
     async def code_action_resolve(ls: IdemlintServer, action: lsp.CodeAction) -> lsp.CodeAction:
         data = action.data if isinstance(action.data, dict) else {}
         uri = data.get("uri")
-        document = ls.docs.get(uri) if isinstance(uri, str) else None
-        if action.kind != FIX_ALL_KIND or document is None or uri is None:
+        if action.kind != FIX_ALL_KIND or not isinstance(uri, str) or uri not in ls.docs:
             return action
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(
-                ls.worker, ls.resolve_fix_all, action, document, uri
-            )
-        except Exception:
-            ls.log(f"idemlint: internal error fixing {uri}:\n{traceback.format_exc()}")
-            return action
+        with ls.tracked(uri):
+            try:
+                return await ls.resolve_fix_all(action, uri)
+            except (asyncio.CancelledError, JsonRpcContentModified):
+                raise
+            except Exception:
+                ls.log(f"idemlint: internal error fixing {uri}:\n{traceback.format_exc()}")
+                return action
 
     @server.feature(lsp.SHUTDOWN)
     def shutdown(ls: IdemlintServer, *args: Any) -> None:
-        for task in ls.pending.values():
-            task.cancel()
-        ls.pending.clear()
-        ls.worker.shutdown(wait=False, cancel_futures=True)
+        ls.shut_down = True
+        ls.stop_work()
+
+    @server.feature(lsp.EXIT)
+    def exit_(ls: IdemlintServer, *args: Any) -> None:
+        ls.stop_work()
+        _exit_now(0 if ls.shut_down else 1)
 
     return server
 
 
-def serve(stdin: Any = None, stdout: Any = None) -> None:
-    """Run the server on stdio until the client sends ``exit``."""
-    from .runner import tune_gc
+def serve(stdin: Any = None, stdout: Any = None) -> int:
+    """Run the server on stdio until the client sends ``exit`` (or closes stdin)."""
+    from ..runner import tune_gc
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(message)s")
     server = create_server()
     tune_gc()  # as for `check`: far fewer collections over large syntax trees
+    if stdout is None:  # stdout is the JSON-RPC channel: a stray print must not reach it
+        stdout, sys.stdout = sys.stdout.buffer, sys.stderr
     server.start_io(stdin, stdout)
+    # The client closed stdin without `exit`: end now, even with an analysis running.
+    server.stop_work()
+    _exit_now(0 if server.shut_down else 1)
+    return 1  # not reached

@@ -1,0 +1,10 @@
+import os
+
+import httpx
+
+RESTATE_INGRESS_URL = os.environ["RESTATE_INGRESS_URL"]
+
+
+def pay(order_id: str, amount: int) -> str:
+    order = {"id": order_id, "amount": amount}
+    return httpx.post(f"{RESTATE_INGRESS_URL}/Payments/pay", json=order, timeout=30).json()

@@ -1,0 +1,11 @@
+import os
+
+import httpx
+
+RESTATE_INGRESS_URL = os.environ["RESTATE_INGRESS_URL"]
+
+
+def pay(order_id: str, amount: int) -> str:
+    order = {"id": order_id, "amount": amount}
+    headers = {"x-idempotency-key": f"pay-{order_id}"}
+    return httpx.post(f"{RESTATE_INGRESS_URL}/Payments/pay", json=order, headers=headers, timeout=30).json()

@@ -1,0 +1,15 @@
+import asyncio
+from datetime import timedelta
+
+from replay_temporal import record_value
+from temporalio import workflow
+
+
+@workflow.defn(sandboxed=False)
+class Case:
+    @workflow.run
+    async def run(self, tag: str) -> str:
+        await workflow.execute_activity(record_value, args=[tag, "charge"],
+                                        start_to_close_timeout=timedelta(seconds=10))
+        await asyncio.sleep(0.5)
+        return tag
