@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from .analysis import ModuleAnalysis
-from .model import Handler
+from .knowledge import Framework
+from .model import Handler, HandlerModel
 from .scopes import (
     FUNCTION_NODES,
     Binding,
@@ -546,6 +548,73 @@ def _find_handler(module: ModuleAnalysis, dotted: str) -> Handler | None:
 
 
 # == moved from checks/replacements.py / handler_calls.py (nondeterminism family) ==
+
+def is_durable(model: HandlerModel, expr: ast.AST | None, depth: int = 0) -> bool:
+    """Whether ``expr`` is (or holds) a durable future made by the framework's context: a
+    durable context method's result, or a collection, comprehension or variable holding one
+    (including ``futures.append(ctx.run_typed(...))``)."""
+    if expr is None or depth > 6:
+        return False
+    if isinstance(expr, ast.Call):
+        func = expr.func
+        if not isinstance(func, ast.Attribute):
+            return False
+        attr = func.attr  # the cheap name tests first: finding the context costs more
+        if any(attr in fw.durable for fw in model.frameworks):
+            framework = model.context_framework(func.value)
+            if framework is not None and attr in framework.durable:
+                return True
+        inner = func.value.func if isinstance(func.value, ast.Call) else None
+        if not isinstance(inner, ast.Attribute) or not any(  # ctx.promise("x").value()
+            attr in durable_result_methods(fw).get(inner.attr, ()) for fw in model.frameworks
+        ):
+            return False
+        framework = model.context_framework(inner.value)
+        return framework is not None and attr in durable_result_methods(framework).get(
+            inner.attr, ())
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+        return any(is_durable(model, e, depth + 1) for e in expr.elts)
+    if isinstance(expr, ast.Starred):
+        return is_durable(model, expr.value, depth + 1)
+    if isinstance(expr, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+        return is_durable(model, expr.elt, depth + 1)
+    if isinstance(expr, ast.Name):
+        binding = model.resolver.binding(expr)
+        if binding is None or binding.kind is not Kind.ASSIGN:
+            return False
+        if is_durable(model, binding.value, depth + 1):
+            return True
+        return _appended_durable(model, expr, depth)
+    return False
+
+
+def durable_result_methods(fw: Framework) -> Mapping[str, Sequence[str]]:
+    """Context methods whose result has methods returning a durable future, by context
+    method (``[tables.nondeterminism] durable_result_methods``: ``ctx.promise(...).value()``)."""
+    table: Mapping[str, Sequence[str]] = fw.table("nondeterminism").get(
+        "durable_result_methods", {})
+    return table
+
+
+# Methods that put a value into a list or set.
+_COLLECTING_METHODS = frozenset({"append", "extend", "insert", "add"})
+
+
+def _appended_durable(model: HandlerModel, name: ast.Name, depth: int) -> bool:
+    """``futures.append(ctx.run_typed(...))`` somewhere in the scope that binds ``futures``."""
+    for call in model.index.calls:
+        func = call.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in _COLLECTING_METHODS
+            and isinstance(func.value, ast.Name)
+            and func.value.id == name.id
+            and scope_of(func.value) is scope_of(name)
+            and any(is_durable(model, a, depth + 1) for a in call.args)
+        ):
+            return True
+    return False
+
 
 
 # == moved from checks/hygiene.py (hygiene family) ==

@@ -229,6 +229,24 @@ def before(a: ast.AST, b: ast.AST) -> bool:
 
 # == moved from checks/replacements.py / handler_calls.py (nondeterminism family) ==
 
+def contains_await(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Await) for n in ast.walk(node))
+
+
+_SIMPLE_STATEMENTS = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return)
+
+
+def enclosing_simple_statement(node: ast.AST) -> ast.stmt | None:
+    """The statement holding ``node`` if it is a simple one (an expression, an assignment or
+    a return), else None."""
+    current: ast.AST | None = node
+    while current is not None and not isinstance(current, ast.stmt):
+        current = parent(current)
+    if not isinstance(current, _SIMPLE_STATEMENTS):
+        return None
+    return current
+
+
 
 # == moved from checks/hygiene.py (hygiene family) ==
 class Span(ast.AST):

@@ -151,7 +151,7 @@ def test_fix_never_writes_broken_code(
     write: Callable[..., Path], tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A fix whose result would not parse is refused; the file stays byte-identical."""
-    from idemlint.checks import replacements
+    from idemlint.checks.nondeterminism import _shared as replacements
     from idemlint.diagnostics import Fix
 
     def broken(module, kc):  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from idemlint.checks.replacements import STRATEGIES
+from idemlint.checks.nondeterminism._shared import STRATEGIES
 from idemlint.knowledge import FIX_STRATEGIES, KnowledgeError, bundled
 from idemlint.patterns import PatternError, PatternTable, expand
 from idemlint.testing import settings_for

@@ -342,7 +342,7 @@ def test_helper_chain_and_recursion_terminate() -> None:
             return a(3)
     """))
     assert [(f.code, f.line) for f in findings] == [("IDL101", 8)]
-    assert "reached from handler `h` via `a()` (line 15)" in findings[0].message
+    assert "reached from handler `h` via `a()` (line 15)" in findings[0].detail
 
 
 def test_sync_def_with_context_parameter_is_handler_code() -> None:
