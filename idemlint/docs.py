@@ -65,8 +65,11 @@ def _header(rule: type[Rule]) -> str:
     enabled = ("**Enabled by default**" if rule.default_enabled
                else "**Opt-in** (not enabled by default)")
     frameworks = _framework_names(rule)
-    return (f"{enabled} · **Severity:** {rule.severity} · **Fix:** {_FIX[rule.fix_availability]}"
-            f" · **Frameworks:** {frameworks}")
+    header = (f"{enabled} · **Severity:** {rule.severity} · **Fix:** "
+              f"{_FIX[rule.fix_availability]} · **Frameworks:** {frameworks}")
+    if rule.requires in ("handlers", "ingress"):  # a claim about what happens at run time
+        header += " · [Proof on the real engines](../proof.md)"
+    return header
 
 
 def _doc_examples(rule: type[Rule]) -> tuple[str | None, str | None]:

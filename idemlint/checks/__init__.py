@@ -10,7 +10,6 @@ import pkgutil
 def _import_rules() -> None:
     for family in pkgutil.iter_modules(__path__):
         if not family.ispkg:
-            importlib.import_module(f"{__name__}.{family.name}")  # not yet split by rule
             continue
         package = importlib.import_module(f"{__name__}.{family.name}")
         for module in pkgutil.iter_modules(package.__path__):

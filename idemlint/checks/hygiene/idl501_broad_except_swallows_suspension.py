@@ -6,11 +6,11 @@ import ast
 from collections.abc import Iterable
 
 from ...analysis import ModuleAnalysis
+from ...dataflow import is_durable
 from ...diagnostics import Edit, Finding, Fix
 from ...fixes.context import FixContext
 from ...registry import Invalid, Rule, Valid
 from ...syntax import Span, own_nodes
-from ..handler_calls import is_durable
 from ._shared import HygieneTables, durable_nodes, hygiene_tables
 
 # Python's own BaseException subclasses: an ``except`` body naming one relies on catching more

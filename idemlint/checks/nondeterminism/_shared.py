@@ -69,18 +69,10 @@ class Tables:
         )
 
 
-# One view per framework profile (kept alive with it, so its id is not reused).
-_TABLES: dict[int, tuple[Framework, Tables]] = {}
-
-
 def tables(module: ModuleAnalysis, kc: KnownCall) -> Tables:
     """The tables of the framework whose handler code holds ``kc`` (else the default one)."""
-    handler = kc.unit.handler
-    framework = (handler.framework if handler is not None else None) or module.kb.framework
-    cached = _TABLES.get(id(framework))
-    if cached is None or cached[0] is not framework:
-        cached = _TABLES[id(framework)] = (framework, Tables.of(framework))
-    return cached[1]
+    framework = kc.unit.framework or module.kb.framework
+    return framework.view(Tables.of)
 
 
 # -- fix strategies ---------------------------------------------------------------------------
