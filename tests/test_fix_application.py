@@ -42,15 +42,14 @@ def test_fix_inside_fstring_that_would_break_the_file_is_not_offered(
     ]
     run = cli("check", "--unsafe-fixes", str(path))
     assert run.out == (
-        f"{path}:9:19: IDL104 `httpx.get()` performs network I/O in handler code: it runs "
-        "again on every replay (duplicate requests, double charges); use "
+        f"{path}:9:19: IDL104 `httpx.get()` performs network I/O; use "
         "`await ctx.run_typed(...)`\n"
     )
     assert "fixable" not in run.err
 
 
 def _break_time_fix(monkeypatch: pytest.MonkeyPatch) -> None:
-    from idemlint.checks import replacements
+    from idemlint.checks.nondeterminism import _shared as replacements
 
     def broken(module, kc):  # type: ignore[no-untyped-def]
         return Fix("safe", "break it", lambda fx: [fx.replace(kc.node, "await (")])

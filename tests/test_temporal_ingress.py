@@ -112,7 +112,7 @@ def test_page_and_index_show_the_opt_in_framework() -> None:
     assert "**Enabled by default** · **Severity:** error · **Fix:** none · " \
         "**Frameworks:** Restate, Temporal (opt-in)" in page
     assert "| Restate, Temporal (opt-in) |" in rules_index_page()
-    assert "**Frameworks:** Restate, Temporal\n" in render_rule_page(all_rules()["IDL402"])
+    assert "**Frameworks:** Restate, Temporal · " in render_rule_page(all_rules()["IDL402"])
 
 
 def test_the_detail_states_the_default_policies() -> None:
