@@ -138,8 +138,8 @@ CASES += [
          "temporal/wf_activity_call.py", None, "manual/wf_activity_call.py",
          "the activity runs inline in workflow code, again on every replay (counted at least "
          "twice; fix: `workflow.execute_activity`)", SINK + "; " + TEMPORAL_REPLAY),
-    Case("T-start-id", "uuid4 workflow id on client.start_workflow", "Temporal",
-         "temporal/wf_start_id.py", None, "manual/wf_start_id.py",
+    Case("T-start-id", "IDL402", "Temporal",
+         "temporal/wf_start_id.py", 8, "manual/wf_start_id.py",
          "a retried start with a new uuid4 id starts a second workflow (fix: a stable id; with the "
          "default reuse policy a retry after the first run closed starts it again, so the fix "
          "also sets `id_reuse_policy=REJECT_DUPLICATE` and attaches on "
