@@ -66,7 +66,9 @@ class ModuleAnalysis:
             index=self.indexer,
             module_scope=self.scope,
             find_service=self._find_service if self.project is not None else None,
-        ).build()
+        ).build(
+            frozenset(self.settings.frameworks) if self.settings.frameworks is not None else None
+        )
 
     # -- other modules of the linted tree ----------------------------------------------------
     def _find_service(self, dotted: str) -> Service | None:

@@ -65,6 +65,12 @@ OPTIONS: tuple[Option, ...] = (
            "(`core.excludesFile`, default `$XDG_CONFIG_HOME/git/ignore`). Files named on the "
            "command line are always checked. `--no-respect-gitignore` turns this off.",
            "respect-gitignore = false"),
+    Option("frameworks", "strings", None,
+           "The durable-execution frameworks to check for, by profile name (`restate`, "
+           "`temporal`). By default a file is checked against every framework whose package it "
+           "imports (Restate also through service objects imported from other modules); a file "
+           "that imports two frameworks is checked against both.",
+           'frameworks = ["temporal"]'),
     Option("nondeterministic", "table", {},
            "Extra APIs for the knowledge base: qualified-name pattern -> rule code (or a table "
            "with `code`, `use`, `async`, `note`).",
@@ -103,6 +109,7 @@ class Settings:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
     respect_gitignore: bool = True
+    frameworks: tuple[str, ...] | None = None  # None: every framework a file imports
     nondeterministic: Mapping[str, Any] = field(default_factory=dict)
     deterministic: tuple[str, ...] = ()
     redundant_key_policy: str = "warn"
@@ -290,7 +297,13 @@ def settings_from_table(table: Mapping[str, Any], source: Path | None, root: Pat
             raise ConfigError(f"{where_file}: unknown key {key!r} in [tool.idemlint]{hint}")
         values[key.replace("-", "_")] = _validate(option, value, f"{where_file}: {key}")
     settings = Settings(root=root, source=source, **values)
-    settings.kb  # validate knowledge-base extensions now  # noqa: B018
+    known = settings.kb.frameworks  # also validates knowledge-base extensions now
+    unknown = [name for name in settings.frameworks or () if name not in known]
+    if unknown:
+        raise ConfigError(
+            f"{where_file}: frameworks: unknown framework(s) {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(sorted(known))})"
+        )
     return settings
 
 

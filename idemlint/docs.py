@@ -137,7 +137,8 @@ def _default(option: Option) -> str:
     if option.key == "exclude":
         return ", ".join(f"`{name}`" for name in DEFAULT_EXCLUDE)
     if option.default is None:
-        return "every rule enabled by default"
+        return ("every framework a file imports" if option.key == "frameworks"
+                else "every rule enabled by default")
     if option.kind == "size":
         return f"`{option.default:,}` bytes"
     return f"`{json.dumps(option.default)}`"

@@ -70,13 +70,15 @@ class Linter:
         # Only passive rules selected (e.g. `--select IDL001`): the user asks "does every file
         # parse?", so every file is parsed.
         self.always_parse = "always" in needs or needs <= {"passive"}
+        profiles = [fw for fw in kb.frameworks.values()
+                    if settings.frameworks is None or fw.name in settings.frameworks]
         if "handlers" in needs:
-            for fw in kb.frameworks.values():
+            for fw in profiles:
                 triggers.update(fw.triggers)
                 for literal, pattern in fw.trigger_patterns:
                     confirmed.setdefault(literal, []).append(pattern)
         if "ingress" in needs:
-            for fw in kb.frameworks.values():
+            for fw in profiles:
                 triggers.update(fw.ingress_triggers)
             triggers.update(_url_triggers(settings.ingress_urls))
         if "suppressions" in needs and noqa:

@@ -123,3 +123,29 @@ def test_restate_units_carry_their_framework() -> None:
     assert [(u.func.name, u.framework.name if u.framework else None) for u in model.units] == [
         ("h", "restate"), ("helper", "restate"),
     ]
+
+
+def test_configuration_narrows_the_frameworks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from idemlint.config import ConfigError, settings_from_table
+    from idemlint.testing import lint_code
+
+    workflow = dedent("""
+        import time
+        from temporalio import workflow
+
+        @workflow.defn
+        class W:
+            @workflow.run
+            async def run(self) -> float:
+                return time.time()
+    """).lstrip("\\n")
+    both = [(f.code, f.line) for f in lint_code(workflow, settings_for({"select": ["IDL101"]}))]
+    assert both == [("IDL101", 9)]
+    only_restate = settings_for({"select": ["IDL101"], "frameworks": ["restate"]})
+    assert lint_code(workflow, only_restate) == []
+    try:
+        settings_from_table({"frameworks": ["temporl"]}, None, tmp_path)
+    except ConfigError as exc:
+        assert "unknown framework(s) 'temporl' (known: restate, temporal)" in str(exc)
+    else:
+        raise AssertionError("an unknown framework is a configuration error")
