@@ -138,9 +138,9 @@ def test_configuration_narrows_the_frameworks(tmp_path) -> None:  # type: ignore
             @workflow.run
             async def run(self) -> float:
                 return time.time()
-    """).lstrip("\\n")
+    """).lstrip("\n")
     both = [(f.code, f.line) for f in lint_code(workflow, settings_for({"select": ["IDL101"]}))]
-    assert both == [("IDL101", 9)]
+    assert both == [("IDL101", 8)]
     only_restate = settings_for({"select": ["IDL101"], "frameworks": ["restate"]})
     assert lint_code(workflow, only_restate) == []
     try:
