@@ -55,6 +55,8 @@ _FIX = {"always": "always", "sometimes": "sometimes", "none": "none"}
 
 
 def _framework_names(rule: type[Rule]) -> str:
+    if not rule.frameworks:
+        return "all"
     return ", ".join(
         name.capitalize() + (" (opt-in)" if name in rule.opt_in_frameworks else "")
         for name in rule.frameworks

@@ -65,6 +65,7 @@ class FileNotAnalysable(Rule):
     name = "file-not-analysable"
     summary = "File cannot be read, decoded or parsed"
     requires = "passive"
+    frameworks = ()  # about the run itself, whatever the framework
     VALID = [
         Valid("x = 1\n"),
         Valid(

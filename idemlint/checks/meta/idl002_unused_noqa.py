@@ -63,6 +63,7 @@ class UnusedNoqa(Rule):
     summary = "A `# noqa: IDLxxx` directive that suppresses nothing"
     severity = "warning"
     requires = "suppressions"
+    frameworks = ()  # about the run itself, whatever the framework
     fix_availability = "always"
     VALID = [
         Valid(
