@@ -44,8 +44,13 @@ class BroadExceptSwallowsSuspension(Rule):
     failures with `SdkInternalException`; both derive from `SdkInternalBaseException(BaseException)`
     (`restate/exceptions.py`), precisely so that `except Exception` does not catch them. A bare
     `except:` does: the handler goes on running after its invocation was suspended, or turns the
-    suspension into another exception — `raise TerminalError(...)` there even fails the invocation
-    for good. The SDK finds its signal only in the `__cause__` chain (`raise X from e`).
+    suspension into another exception. The SDK finds its signal only in the `__cause__` chain
+    (`raise X from e`). Observed on a real Restate 1.7 server with the request/response protocol
+    (`tests/replay`, see the [proof page](../proof.md)): the code inside the bare `except:` ran
+    although nothing had failed — the suspension was caught as if it were an error. (A
+    `raise TerminalError(...)` inside it did not fail the invocation there: on the next attempt the
+    journal had the awaited result and the handler completed, so the damage is the handler code
+    that ran on a false error, not a lost invocation.)
 
     ## Use instead
     Catch `Exception`, or better the exception you expect (`TerminalError` for a failure Restate
