@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .diagnostics import Finding, Fix, Severity
 from .knowledge import KnowledgeBase
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from .config import Settings
     from .registry import Rule
 
+
+_Result = TypeVar("_Result")
 
 class ModuleAnalysis:
     """A module, indexed once; the handler model is built on first use."""
@@ -42,8 +45,8 @@ class ModuleAnalysis:
         self.scope: Scope = self.indexer.index(tree)
         finish_self_attributes(self.indexer)
         self.resolver = Resolver(self.kb, name, is_package)
-        # Results shared by several rules (e.g. the catalogued calls in handler code).
-        self.memo: dict[str, Any] = {"name_loads": self.indexer.name_loads}
+        # Results shared by several rules, by the function that computes them (see `shared`).
+        self._shared: dict[Callable[[ModuleAnalysis], Any], Any] = {}
 
     @property
     def path(self) -> str:
@@ -53,6 +56,14 @@ class ModuleAnalysis:
     def nodes(self) -> list[ast.AST]:
         """Every node of the module in preorder (use instead of ``ast.walk(tree)``)."""
         return self.indexer.nodes
+
+    def shared(self, compute: Callable[[ModuleAnalysis], _Result]) -> _Result:
+        """A per-module result several rules use (the catalogued calls in handler code, the
+        calls into the ingress, ...), computed once by ``compute`` and typed by it."""
+        results = self._shared
+        if compute not in results:
+            results[compute] = compute(self)
+        return results[compute]  # type: ignore[no-any-return]
 
     def name_loads(self, name: str) -> list[ast.Name]:
         """Every read of ``name`` in the module (collected by the indexer)."""

@@ -37,10 +37,7 @@ class KnownCall:
 
 def known_calls(module: ModuleAnalysis) -> list[KnownCall]:
     """Every known call in the module's handler code, in source order (cached per module)."""
-    cached = module.memo.get("known_calls")
-    if cached is None:
-        cached = module.memo["known_calls"] = _collect(module)
-    return cached  # type: ignore[no-any-return]
+    return module.shared(_collect)
 
 
 def _collect(module: ModuleAnalysis) -> list[KnownCall]:
@@ -72,13 +69,12 @@ def _collect(module: ModuleAnalysis) -> list[KnownCall]:
 
 def _may_mutate(module: ModuleAnalysis) -> bool:
     """Whether a `[mutations]` target (e.g. `os.environ`) is spelled in the file at all."""
-    names = module.memo.get("mutation_names")
-    if names is None:
-        names = module.memo["mutation_names"] = {
-            pattern.rsplit(".", 1)[-1] for pattern, _ in module.kb.mutations.items()
-        }
     text = module.source.text
-    return any(name in text for name in names)
+    return any(name in text for name in module.shared(_mutation_names))
+
+
+def _mutation_names(module: ModuleAnalysis) -> set[str]:
+    return {pattern.rsplit(".", 1)[-1] for pattern, _ in module.kb.mutations.items()}
 
 
 def _condition_holds(entry: ApiEntry, call: ast.Call, model: HandlerModel) -> bool:

@@ -311,7 +311,7 @@ class Consumption:
     def __init__(self, module: ModuleAnalysis) -> None:
         self.module = module
         module.name_loads("")  # builds the shared index
-        self.loads: dict[str, list[ast.Name]] = module.memo["name_loads"]
+        self.loads: dict[str, list[ast.Name]] = module.indexer.name_loads
 
     def consumed(self, expr: ast.AST, depth: int = 0) -> bool:
         if depth > 12:

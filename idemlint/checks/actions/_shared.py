@@ -156,13 +156,12 @@ class Frame:
 
 def actions_with_frames(module: ModuleAnalysis) -> list[tuple[Action, list[Frame]]]:
     """Every journaled action of the module with its frames (computed once per module)."""
-    cached = module.memo.get("idl2_action_frames")
-    if cached is None:
-        model = module.model
-        cached = module.memo["idl2_action_frames"] = [
-            (action, action_frames(model, action)) for action in model.actions
-        ]
-    return cached  # type: ignore[no-any-return]
+    return module.shared(_actions_with_frames)
+
+
+def _actions_with_frames(module: ModuleAnalysis) -> list[tuple[Action, list[Frame]]]:
+    model = module.model
+    return [(action, action_frames(model, action)) for action in model.actions]
 
 
 def action_frames(model: HandlerModel, action: Action) -> list[Frame]:
@@ -404,23 +403,24 @@ def _activity_tables(framework: Framework) -> ActivityTables:
 def activity_starts(module: ModuleAnalysis) -> list[tuple[ast.Call, str, Framework]]:
     """Every call in the module that starts an activity by reference, with its kind
     ("execute" or "start") and framework (computed once per module)."""
-    cached = module.memo.get("idl2_activity_starts")
-    if cached is None:
-        views = [(fw, activity_tables(fw)) for fw in module.model.frameworks]
-        views = [(fw, view) for fw, view in views if view.starts]
-        found: list[tuple[ast.Call, str, Framework]] = []
-        if views:
-            for call in module.indexer.calls:
-                qualname = module.resolver.qualname(call.func)
-                if not qualname:
-                    continue
-                for fw, view in views:
-                    kind = view.starts.get(qualname)
-                    if kind is not None:
-                        found.append((call, kind, fw))
-                        break
-        cached = module.memo["idl2_activity_starts"] = found
-    return cached  # type: ignore[no-any-return]
+    return module.shared(_activity_starts)
+
+
+def _activity_starts(module: ModuleAnalysis) -> list[tuple[ast.Call, str, Framework]]:
+    views = [(fw, activity_tables(fw)) for fw in module.model.frameworks]
+    views = [(fw, view) for fw, view in views if view.starts]
+    found: list[tuple[ast.Call, str, Framework]] = []
+    if views:
+        for call in module.indexer.calls:
+            qualname = module.resolver.qualname(call.func)
+            if not qualname:
+                continue
+            for fw, view in views:
+                kind = view.starts.get(qualname)
+                if kind is not None:
+                    found.append((call, kind, fw))
+                    break
+    return found
 
 
 def keyword_value(call: ast.Call, name: str) -> ast.expr | None:

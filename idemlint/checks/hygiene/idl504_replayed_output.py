@@ -566,10 +566,15 @@ def _logger_binding(module: ModuleAnalysis, receiver: ast.expr) -> Binding | Non
 
 
 def _only_handler_uses(model: HandlerModel, module: ModuleAnalysis, binding: Binding) -> bool:
-    cache: dict[int, bool] = module.memo.setdefault("idl504_logger_uses", {})
+    cache = module.shared(_logger_uses)
     if id(binding) not in cache:
         cache[id(binding)] = _uses_in_handlers(model, module, binding)
     return cache[id(binding)]
+
+
+def _logger_uses(module: ModuleAnalysis) -> dict[int, bool]:
+    """Per logger binding: whether every use is in handler code (filled as asked)."""
+    return {}
 
 
 def _uses_in_handlers(model: HandlerModel, module: ModuleAnalysis, binding: Binding) -> bool:

@@ -68,10 +68,11 @@ class IngressRule(Rule):
 
 def ingress_calls(module: ModuleAnalysis) -> list[IngressCall]:
     """Every call into Restate in the module (collected once, shared by the rules)."""
-    cached = module.memo.get("ingress_calls")
-    if cached is None:
-        cached = module.memo["ingress_calls"] = list(_collect(module))
-    return cached
+    return module.shared(_ingress_calls)
+
+
+def _ingress_calls(module: ModuleAnalysis) -> list[IngressCall]:
+    return list(_collect(module))
 
 
 def _collect(module: ModuleAnalysis) -> Iterator[IngressCall]:

@@ -170,16 +170,17 @@ def retry_phrase(region: Region | None) -> str:
 
 def workflow_mains(module: ModuleAnalysis) -> dict[str, set[str]]:
     """Workflows defined in this module: service name -> names of their main handlers."""
-    cached = module.memo.get("workflow_mains")
-    if cached is None:
-        cached = {}
-        for handler in module.model.handlers:
-            service = handler.service
-            if service is not None and service.kind == "workflow" and service.name \
-                    and handler.role == "main":
-                cached.setdefault(service.name, set()).add(handler.name)
-        module.memo["workflow_mains"] = cached
-    return cached
+    return module.shared(_workflow_mains)
+
+
+def _workflow_mains(module: ModuleAnalysis) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for handler in module.model.handlers:
+        service = handler.service
+        if service is not None and service.kind == "workflow" and service.name \
+                and handler.role == "main":
+            found.setdefault(service.name, set()).add(handler.name)
+    return found
 
 
 def regenerated_per_call(module: ModuleAnalysis, fresh: Fresh, call: ast.Call) -> bool:

@@ -102,10 +102,7 @@ class Start:
 
 def workflow_starts(module: ModuleAnalysis) -> list[Start]:
     """Every start with an id in the module (collected once, shared by the rules)."""
-    cached = module.memo.get("workflow_starts")
-    if cached is None:
-        cached = module.memo["workflow_starts"] = _collect(module)
-    return cached
+    return module.shared(_collect)
 
 
 def _collect(module: ModuleAnalysis) -> list[Start]:

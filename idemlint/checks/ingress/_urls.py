@@ -292,8 +292,9 @@ def _looks_like_the_ingress(module: ModuleAnalysis, service: str) -> bool:
     """A port-8080 URL counts as the ingress in a file that mentions Restate, or when the path
     starts with a service-like name: Restate services are named like classes (``Greeter``,
     ``productService``, ``my.pkg.Greeter``), REST paths mostly are not (``api``, ``orders``)."""
-    cached = module.memo.get("mentions_framework")
-    if cached is None:
-        package = module.kb.framework.package
-        cached = module.memo["mentions_framework"] = package in module.source.text.lower()
-    return bool(cached) or any(c.isupper() for c in service) or "." in service
+    return (module.shared(_mentions_framework) or any(c.isupper() for c in service)
+            or "." in service)
+
+
+def _mentions_framework(module: ModuleAnalysis) -> bool:
+    return module.kb.framework.package in module.source.text.lower()

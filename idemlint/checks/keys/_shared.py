@@ -113,10 +113,12 @@ class KeyedCall:
 
 
 def keyed_calls(module: ModuleAnalysis) -> list[KeyedCall]:
-    cached = module.memo.get("keyed_ctx_calls")
-    if cached is None:
-        cached = module.memo["keyed_ctx_calls"] = list(_collect(module))
-    return cached
+    """Every keyed context call in handler code (collected once per module)."""
+    return module.shared(_keyed_calls)
+
+
+def _keyed_calls(module: ModuleAnalysis) -> list[KeyedCall]:
+    return list(_collect(module))
 
 
 def _collect(module: ModuleAnalysis) -> Iterable[KeyedCall]:
@@ -248,28 +250,29 @@ def key_kept(module: ModuleAnalysis, kc: KeyedCall) -> bool:
 def attach_paths(module: ModuleAnalysis) -> set[str]:
     """Services whose invocations the module attaches to by idempotency key over HTTP
     (``/restate/invocation/{Service}/.../{key}/attach|output``); ``*``: a service not spelled."""
-    cached = module.memo.get("attach_paths")
-    if cached is None:
-        cached = set()
-        prefix = keys_tables(module).attach_path
-        for node in module.nodes if prefix else ():
-            if isinstance(node, ast.JoinedStr):
-                text = "".join(
-                    str(v.value) if isinstance(v, ast.Constant) else "\x00" for v in node.values
-                )
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if isinstance(parent(node), ast.JoinedStr):
-                    continue
-                text = node.value
-            else:
+    return module.shared(_attach_paths)
+
+
+def _attach_paths(module: ModuleAnalysis) -> set[str]:
+    found: set[str] = set()
+    prefix = keys_tables(module).attach_path
+    for node in module.nodes if prefix else ():
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(
+                str(v.value) if isinstance(v, ast.Constant) else "\x00" for v in node.values
+            )
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if isinstance(parent(node), ast.JoinedStr):
                 continue
-            marker = text.find(prefix)
-            if marker < 0:
-                continue
-            service = text[marker + len(prefix):].split("/", 1)[0]
-            cached.add("*" if not service or "\x00" in service else service)
-        module.memo["attach_paths"] = cached
-    return cached
+            text = node.value
+        else:
+            continue
+        marker = text.find(prefix)
+        if marker < 0:
+            continue
+        service = text[marker + len(prefix):].split("/", 1)[0]
+        found.add("*" if not service or "\x00" in service else service)
+    return found
 
 
 def _target_service(module: ModuleAnalysis, kc: KeyedCall) -> str | None:
@@ -392,10 +395,11 @@ class CommandId:
 
 def command_ids(module: ModuleAnalysis) -> list[CommandId]:
     """Every command with an explicit id in durable code (collected once per module)."""
-    cached = module.memo.get("command_ids")
-    if cached is None:
-        cached = module.memo["command_ids"] = list(_collect_ids(module))
-    return cached
+    return module.shared(_command_ids)
+
+
+def _command_ids(module: ModuleAnalysis) -> list[CommandId]:
+    return list(_collect_ids(module))
 
 
 def _collect_ids(module: ModuleAnalysis) -> Iterable[CommandId]:
