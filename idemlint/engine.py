@@ -105,7 +105,7 @@ class Linter:
     def check_bytes(
         self, display: str, raw: bytes, path: Path | None = None, build_fixes: bool = False
     ) -> FileResult:
-        if not self.always_parse and not self.worth_parsing(raw):
+        if not self.worth_parsing(raw):
             return FileResult(display, skipped=True)
         try:
             source = SourceFile.from_bytes(display, raw)
@@ -186,7 +186,11 @@ class Linter:
     # -- internals -------------------------------------------------------------------------
     def worth_parsing(self, raw: bytes) -> bool:
         """Whether a file can hold a finding of an enabled rule (a substring test, ~14M
-        lines/s, then a regular expression on the few files that need one)."""
+        lines/s, then a regular expression on the few files that need one); always true when
+        the selection asks whether every file parses. Front ends call this, and nothing else,
+        before parsing."""
+        if self.always_parse:
+            return True
         lowered = raw.lower()
         if any(token in lowered for token in self.triggers):
             return True

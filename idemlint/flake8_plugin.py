@@ -79,9 +79,7 @@ class Flake8Checker:
             yield 1, 0, f"IDL001 invalid idemlint configuration: {linter}", type(self)
             return
         text = "".join(self.lines)
-        if not linter.always_parse and not linter.worth_parsing(
-            text.encode("utf-8", "surrogatepass")
-        ):
+        if not linter.worth_parsing(text.encode("utf-8", "surrogatepass")):
             return  # the same prefilter as `idemlint check`: nothing here can be reported
         source = SourceFile.from_text(os.fspath(self.filename), text)
         tree = self.tree if isinstance(self.tree, ast.Module) else None

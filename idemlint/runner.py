@@ -154,7 +154,7 @@ def run(
                 FileResult(target.display, linter.load_error_findings(target.display, error, target.path))
             )
             continue
-        if not linter.always_parse and not linter.worth_parsing(raw):
+        if not linter.worth_parsing(raw):
             results.append(FileResult(target.display, skipped=True))
             continue
         if cache is not None:
