@@ -1,24 +1,22 @@
 """Data-flow questions rules share: what a value is (a durable future, a mutable container,
-a callable), whether it is consumed, which function a call reaches, which values are
-regenerated on every evaluation. Framework knowledge comes from the knowledge base."""
+a callable), whether it is consumed, which function a call reaches. Framework knowledge
+comes from the knowledge base; the values regenerated on every evaluation are in
+``regenerated``."""
 
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .analysis import ModuleAnalysis
 from .knowledge import Framework
 from .model import Handler, HandlerModel
 from .scopes import (
-    FUNCTION_NODES,
     Binding,
     FunctionNode,
     Kind,
     Scope,
-    children,
     lookup,
     own_scope,
     parent,
@@ -26,7 +24,7 @@ from .scopes import (
     scope_of,
 )
 from .source import SourceFile
-from .syntax import ancestors_within, scope_within, string_value, walk_body
+from .syntax import ancestors_within, scope_within, walk_body
 
 # == moved from checks/action_support.py (actions family) ==
 
@@ -422,90 +420,6 @@ def uses_of(module: ModuleAnalysis, binding: Binding, within: ast.AST) -> list[a
             and module.resolver.binding(node) is binding
         ):
             out.append(node)
-    return out
-
-
-@dataclass(frozen=True)
-class Fresh:
-    """A value that differs on every evaluation: a clock/random/uuid read."""
-
-    node: ast.Call
-    spelled: str
-    context: bool  # ctx.uuid()/ctx.random(): deterministic per invocation, not across them
-    via: Binding | None = None  # the variable it reached the key through
-
-
-# Codes of the knowledge base's categories whose calls return a new value every time.
-FRESH_CODES = frozenset({"IDL101", "IDL102", "IDL103"})
-# The context's own seeded generators: the same on every retry of one invocation.
-_CONTEXT_GENERATORS = frozenset({"uuid", "random"})
-_GRANULAR_FORMATS = re.compile(r"%[HIMSfsTXcpzZ]")
-
-
-def _date_granular(call: ast.Call, qualname: str) -> bool:
-    """A clock read reduced to a day (``date.today()``, ``now().date()``, ``strftime("%Y-%m-%d")``)."""
-    if qualname == "datetime.date.today":
-        return True
-    up = parent(call)
-    if isinstance(up, ast.Attribute) and up.value is call:
-        outer = parent(up)
-        if up.attr == "date" and isinstance(outer, ast.Call):
-            return True
-        if up.attr == "strftime" and isinstance(outer, ast.Call) and outer.args:
-            fmt = string_value(outer.args[0])
-            return fmt is not None and not _GRANULAR_FORMATS.search(fmt)
-    return False
-
-
-def fresh_values(
-    module: ModuleAnalysis, expr: ast.AST, follow: bool = True, depth: int = 0
-) -> list[Fresh]:
-    """Clock/random/uuid reads the value of ``expr`` is computed from.
-
-    Names bound by an assignment inside a function are followed (``key = uuid4()``);
-    journaled actions (``await ctx.run_typed(...)``) stop the search: their result is recorded.
-    """
-    out: list[Fresh] = []
-    if depth > 4:
-        return out
-    model = module.model
-    stack: list[ast.AST] = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (*FUNCTION_NODES, ast.ClassDef)):
-            continue
-        if isinstance(node, ast.Call):
-            if model.action_call(node) is not None:
-                continue
-            func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in _CONTEXT_GENERATORS \
-                    and model.is_context(func.value):
-                out.append(Fresh(node, module.text(node.func) + "()", True))
-                continue
-            qualname = module.resolver.qualname(func)
-            if qualname is not None:
-                entry = module.kb.lookup(qualname)
-                if (
-                    entry is not None
-                    and entry.code in FRESH_CODES
-                    and not (entry.when == "no-args" and (node.args or node.keywords))
-                    and not _date_granular(node, qualname)
-                ):
-                    out.append(Fresh(node, " ".join(module.text(func).split()) + "()", False))
-                    continue
-        elif follow and isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            binding = module.resolver.binding(node)
-            if (
-                binding is not None
-                and binding.kind is Kind.ASSIGN
-                and binding.value is not None
-                and binding.scope.is_function
-            ):
-                for found in fresh_values(module, binding.value, True, depth + 1):
-                    out.append(replace(found, via=found.via or binding))
-            continue
-        stack.extend(children(node))
-    out.sort(key=lambda f: (f.node.lineno, f.node.col_offset))
     return out
 
 

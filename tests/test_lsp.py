@@ -632,7 +632,8 @@ def test_lsp_without_the_extra_is_a_usage_error(tmp_path: Path) -> None:
 def test_diagnostic_message_carries_the_detail() -> None:
     from idemlint.diagnostics import Finding
     from idemlint.engine import FileResult
-    from idemlint.lsp.server import Analysis, IdemlintServer
+    from idemlint.lsp.analyses import Analysis
+    from idemlint.lsp.diagnostics import diagnostics
 
     source = SourceFile.from_text("x.py", "import time\ntime.time()\n")
     plain = Finding("IDL101", "`time.time()` in a handler", "x.py", 2, 1, 2, 12)
@@ -640,7 +641,7 @@ def test_diagnostic_message_carries_the_detail() -> None:
                        detail="On replay the clock differs.\nUse ctx.time().")
     result = FileResult("x.py", [plain, detailed], source=source)
     analysis = Analysis("file:///x.py", 1, source.text, result, None, None)
-    messages = [d.message for d in IdemlintServer().diagnostics(analysis)]
+    messages = [d.message for d in diagnostics(analysis, "utf-16")]
     assert messages == [
         "`time.time()` in a handler",
         "`time.time()` in a handler\n\nOn replay the clock differs.\nUse ctx.time().",

@@ -24,10 +24,10 @@ from .debounce import DEBOUNCE_ENV, Debounce
 # The rest needs pygls: imported on first use, so that fix workers (which import
 # ``idemlint.lsp.fixer``) start without loading pygls and lsprotocol.
 _LAZY = {
-    "FIX_ALL_KIND": "server",
+    "FIX_ALL_KIND": "actions",
     "IdemlintServer": "server",
-    "create_server": "server",
-    "serve": "server",
+    "create_server": "features",
+    "serve": "features",
     "Positions": "positions",
     "minimal_edit": "positions",
 }

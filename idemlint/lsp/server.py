@@ -11,92 +11,41 @@ Threads and processes, so the event loop only reads and answers messages:
 An analysis is reused when the document's text (by content hash) and its settings are those
 of a previous analysis: no work for a version bump without edits, an undo, or a configuration
 saved unchanged.
+
+What an analysis is (``analyses``), findings as diagnostics (``diagnostics``), quick fixes
+(``actions``) and the LSP methods answered (``features``) live in sibling modules; this one
+holds the server's state and runs work off the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
-import os
-import sys
-import time
 import traceback
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
 from pygls.exceptions import FeatureRequestError, JsonRpcContentModified
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
 
 from .. import __version__
-from ..config import CONFIG_FILES, Settings
-from ..diagnostics import Edit, Finding
-from ..engine import FileResult, Linter
-from ..source import LoadError, SourceFile
-from ..suppress import UNSUPPRESSIBLE, add_noqa_edits
+from ..source import SourceFile
+from .actions import FIX_ALL_KIND, FIX_ALL_TITLE, quick_fixes, wanted, workspace_edit
+from .analyses import Analysis, Document, analyse, uri_to_path
 from .configs import Configs
 from .debounce import Debounce
+from .diagnostics import diagnostics
 from .fixer import FixError, FixJob, FixPool
 from .positions import Positions, minimal_edit
 from .protocol import AnsweringProtocol
 
 log = logging.getLogger("idemlint.lsp")
 
-FIX_ALL_KIND = "source.fixAll.idemlint"
-FIX_ALL_TITLE = "idemlint: fix all safely fixable problems"
-PYTHON_SUFFIXES = (".py", ".pyi")
 ANALYSIS_THREADS = 3
 KEEP_EARLIER_BELOW = 1_000_000  # characters: an earlier analysis is kept for undo below this
-SEVERITY = {
-    "error": lsp.DiagnosticSeverity.Error,
-    "warning": lsp.DiagnosticSeverity.Warning,
-    "info": lsp.DiagnosticSeverity.Information,
-}
-
-Document = tuple[int | None, str]  # (version, text)
-
-
-@dataclass
-class Analysis:
-    """The findings of one version of one document."""
-
-    uri: str
-    version: int | None
-    text: str
-    result: FileResult
-    linter: Linter | None
-    path: Path | None
-    settings: Settings | None = None
-    digest: bytes = b""
-    seconds: float = 0.0  # how long the analysis took (0 when reused)
-    generation: int = 0  # the configuration generation it was made (or reused) under
-    messages: list[str] = field(default_factory=list)  # internal errors, logged by the loop
-
-
-def digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def uri_to_path(uri: str) -> Path | None:
-    if not uri.startswith("file:"):
-        return None
-    path = to_fs_path(uri)
-    return Path(path) if path else None
-
-
-def diagnostic_message(finding: Finding) -> str:
-    """The finding's one-line message, then its detail (the why) after a blank line.
-
-    Editors show the first line inline (virtual text, the problems list) and the whole
-    message on hover, so the detail is there when asked for and out of the way otherwise.
-    """
-    detail = finding.detail.strip()
-    return f"{finding.message}\n\n{detail}" if detail else finding.message
 
 
 class IdemlintServer(LanguageServer):
@@ -164,40 +113,9 @@ class IdemlintServer(LanguageServer):
 
     # -- analysis (worker threads) -----------------------------------------------------------------
     def analyse(self, uri: str, version: int | None, text: str) -> Analysis:
-        """Analyse ``text``, or reuse an analysis of the same text with the same settings."""
-        started = time.perf_counter()
-        generation = self.configs.generation
-        path = uri_to_path(uri)
-        config = self.configs.for_path(path, self.roots())
-        key = digest(text)
-        for known in (self.analyses.get(uri), self.earlier.get(uri)):
-            if known is not None and known.digest == key and known.settings == config.settings:
-                return replace(known, version=version, seconds=0.0, generation=generation,
-                               messages=[])
-        display = str(path) if path is not None else uri
-        source = SourceFile.from_text(display, text)
-        messages = [config.error] if config.error else []
-        linter, settings = config.linter, config.settings
-
-        def done(result: FileResult, used: Linter | None) -> Analysis:
-            messages.extend(result.internal_errors)
-            return Analysis(uri, version, text, result, used, path, settings, key,
-                            time.perf_counter() - started, generation, messages)
-
-        empty = FileResult(display, source=source)
-        if path is not None and settings.is_excluded(path):
-            return done(empty, None)
-        raw = text.encode("utf-8", "surrogatepass")
-        if settings.max_file_size and len(raw) > settings.max_file_size:
-            error = LoadError(
-                f"file too large to analyse: {len(raw) / 1e6:.1f} MB "
-                f"(limit {settings.max_file_size / 1e6:.1f} MB, see `max-file-size`)"
-            )
-            empty.findings = linter.load_error_findings(display, error, path)
-            return done(empty, linter)
-        if not linter.always_parse and not linter.worth_parsing(raw):
-            return done(empty, linter)
-        return done(linter.check_source(source, path), linter)
+        """Analyse ``text``, or reuse the latest or the earlier analysis of ``uri``."""
+        known = (self.analyses.get(uri), self.earlier.get(uri))
+        return analyse(uri, version, text, self.configs, self.roots(), known)
 
     def analyse_safely(self, uri: str, version: int | None, text: str) -> Analysis | str:
         try:
@@ -286,7 +204,7 @@ class IdemlintServer(LanguageServer):
                 self.publish(uri, version, [])
                 return
             self.report(outcome.messages)
-            self.publish(uri, version, self.diagnostics(outcome))
+            self.publish(uri, version, diagnostics(outcome, self.encoding))
         except asyncio.CancelledError:
             raise
         except Exception:  # never let one document take the server down
@@ -305,22 +223,6 @@ class IdemlintServer(LanguageServer):
                     lsp.ShowMessageParams(type=lsp.MessageType.Error, message=message)
                 )
             self.log(message, lsp.MessageType.Error)
-
-    def diagnostics(self, analysis: Analysis) -> list[lsp.Diagnostic]:
-        source = analysis.result.source or SourceFile.from_text(analysis.uri, analysis.text)
-        positions = Positions(source, self.encoding)
-        return [
-            lsp.Diagnostic(
-                range=positions.finding_range(finding),
-                message=diagnostic_message(finding),
-                severity=SEVERITY.get(finding.severity, lsp.DiagnosticSeverity.Error),
-                code=finding.code,
-                code_description=lsp.CodeDescription(href=finding.url),
-                source="idemlint",
-                tags=[lsp.DiagnosticTag.Unnecessary] if finding.code == "IDL002" else None,
-            )
-            for finding in analysis.result.findings
-        ]
 
     def publish(self, uri: str, version: int | None, diagnostics: list[lsp.Diagnostic]) -> None:
         self.text_document_publish_diagnostics(
@@ -379,84 +281,16 @@ class IdemlintServer(LanguageServer):
         positions = Positions(source, self.encoding)
         only = params.context.only
         actions: list[lsp.CodeAction] = []
-        if _wanted(only, lsp.CodeActionKind.QuickFix):
+        if wanted(only, lsp.CodeActionKind.QuickFix):
             loop = asyncio.get_running_loop()
             actions.extend(await loop.run_in_executor(
-                self.worker, self._quick_fixes, analysis, linter, source, positions, params
+                self.worker, quick_fixes, analysis, linter, source, positions, params, self.encoding
             ))
-        if _wanted(only, FIX_ALL_KIND):
+        if wanted(only, FIX_ALL_KIND):
             fix_all = await self._fix_all(analysis, source, positions)
             if fix_all is not None:
                 actions.append(fix_all)
         return actions
-
-    def _quick_fixes(
-        self,
-        analysis: Analysis,
-        linter: Linter,
-        source: SourceFile,
-        positions: Positions,
-        params: lsp.CodeActionParams,
-    ) -> list[lsp.CodeAction]:
-        uri = analysis.uri
-        start = positions.from_client(params.range.start)
-        end = positions.from_client(params.range.end)
-        requested = {
-            (d.code, d.range.start.line, d.range.start.character)
-            for d in params.context.diagnostics
-            if d.source == "idemlint"
-        }
-        relevant: list[tuple[Finding, lsp.Diagnostic]] = []
-        for finding, diagnostic in zip(
-            analysis.result.findings, self.diagnostics(analysis), strict=True
-        ):
-            key = (finding.code, diagnostic.range.start.line, diagnostic.range.start.character)
-            first = (finding.line, finding.column - 1)
-            last = (finding.end_line, finding.end_column - 1)
-            if key in requested or (first <= end and start <= last):
-                relevant.append((finding, diagnostic))
-        if not relevant:
-            return []
-        # Build the fix edits of just these findings.
-        linter.materialize_fixes(
-            FileResult(source.path, [f for f, _ in relevant], source=source), analysis.path
-        )
-        fixes: list[lsp.CodeAction] = []
-        suppressions: list[lsp.CodeAction] = []
-        seen: set[tuple[str, tuple[Edit, ...]]] = set()
-        for finding, diagnostic in relevant:
-            fix = finding.fix
-            if fix is not None and fix.edits:
-                safe = fix.applicability == "safe"
-                fixes.append(
-                    lsp.CodeAction(
-                        title=f"{finding.code}: {fix.message} ({'safe' if safe else 'unsafe'} fix)",
-                        kind=lsp.CodeActionKind.QuickFix,
-                        diagnostics=[diagnostic],
-                        is_preferred=safe,
-                        edit=_workspace_edit(uri, analysis.version, [
-                            positions.edit(e) for e in fix.edits
-                        ]),
-                    )
-                )
-            if finding.code in UNSUPPRESSIBLE:
-                continue
-            edits = add_noqa_edits(source, [finding])
-            if not edits or (finding.code, tuple(edits)) in seen:
-                continue
-            seen.add((finding.code, tuple(edits)))
-            suppressions.append(
-                lsp.CodeAction(
-                    title=f"Suppress {finding.code} on this line",
-                    kind=lsp.CodeActionKind.QuickFix,
-                    diagnostics=[diagnostic],
-                    is_preferred=False,
-                    edit=_workspace_edit(uri, analysis.version, [
-                        positions.edit(e) for e in edits
-                    ]),
-                )
-            )
-        return fixes + suppressions
 
     async def _fix_all(
         self, analysis: Analysis, source: SourceFile, positions: Positions
@@ -494,7 +328,7 @@ class IdemlintServer(LanguageServer):
             ),
             new_text=new_text,
         )
-        return _workspace_edit(analysis.uri, analysis.version, [edit])
+        return workspace_edit(analysis.uri, analysis.version, [edit])
 
     async def resolve_fix_all(self, action: lsp.CodeAction, uri: str) -> lsp.CodeAction:
         document = self.docs.get(uri)
@@ -533,189 +367,3 @@ class IdemlintServer(LanguageServer):
         self.worker.shutdown(wait=False, cancel_futures=True)
 
 
-def _wanted(only: Sequence[str] | None, kind: str) -> bool:
-    """Whether a client's ``only`` filter asks for actions of ``kind`` (prefix match)."""
-    if not only:
-        return True
-    return any(kind == want or kind.startswith(f"{want}.") for want in only)
-
-
-def _workspace_edit(uri: str, version: int | None, edits: list[lsp.TextEdit]) -> lsp.WorkspaceEdit:
-    if version is None:
-        return lsp.WorkspaceEdit(changes={uri: list(edits)})
-    return lsp.WorkspaceEdit(
-        document_changes=[
-            lsp.TextDocumentEdit(
-                text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
-                edits=list(edits),
-            )
-        ]
-    )
-
-
-def _is_config(uri: str) -> bool:
-    return any(uri.endswith("/" + name) for name in CONFIG_FILES)
-
-
-def _is_python(uri: str, language_id: str | None = None) -> bool:
-    if language_id is not None and language_id == "python":
-        return True
-    path = uri.split("?", 1)[0].split("#", 1)[0]
-    return path.endswith(PYTHON_SUFFIXES)
-
-
-def _supports_watching(server: IdemlintServer) -> bool:
-    capabilities = server.client_capabilities
-    workspace = capabilities.workspace if capabilities else None
-    watched = workspace.did_change_watched_files if workspace else None
-    return bool(watched and watched.dynamic_registration)
-
-
-def _exit_now(code: int) -> None:
-    """End the process now: threads still analysing must not keep it alive."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(code)
-
-
-# -- the server --------------------------------------------------------------------------------
-def create_server() -> IdemlintServer:
-    server = IdemlintServer()
-
-    @server.feature(lsp.INITIALIZE)
-    def initialize(ls: IdemlintServer, params: lsp.InitializeParams) -> None:
-        options = params.initialization_options
-        if isinstance(options, dict) and isinstance(options.get("debounceMs"), (int, float)):
-            ls.debounce = Debounce(max(float(options["debounceMs"]), 0.0))
-
-    @server.feature(lsp.INITIALIZED)
-    def initialized(ls: IdemlintServer, params: lsp.InitializedParams) -> None:
-        if not _supports_watching(ls):
-            return
-        watchers = [lsp.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_FILES]
-        ls.client_register_capability(
-            lsp.RegistrationParams(
-                registrations=[
-                    lsp.Registration(
-                        id="idemlint-config-watcher",
-                        method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                        register_options=lsp.DidChangeWatchedFilesRegistrationOptions(
-                            watchers=watchers
-                        ),
-                    )
-                ]
-            )
-        )
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-    async def did_open(ls: IdemlintServer, params: lsp.DidOpenTextDocumentParams) -> None:
-        item = params.text_document
-        if not _is_python(item.uri, item.language_id):
-            return
-        ls.docs[item.uri] = (item.version, item.text)
-        ls.schedule(item.uri, 0)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    async def did_change(ls: IdemlintServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        if uri not in ls.docs:
-            return
-        document = ls.workspace.get_text_document(uri)
-        ls.docs[uri] = (params.text_document.version, document.source)
-        ls.supersede(uri)
-        # Text that is already analysed (a version bump, an undo) needs no quiet period.
-        ls.schedule(uri, 0 if ls.is_analysed(uri, document.source) else ls.debounce.delay(uri))
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE, lsp.SaveOptions(include_text=False))
-    async def did_save(ls: IdemlintServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        if _is_config(uri):
-            ls.reset_configuration()
-            ls.relint_all()
-        elif uri in ls.docs:
-            ls.configs.reset_projects(ls.roots())  # other modules may read this one
-            ls.schedule(uri, 0, force=False)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
-    async def did_close(ls: IdemlintServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        task = ls.pending.pop(uri, None)
-        if task is not None:
-            task.cancel()
-        ls.supersede(uri)
-        ls.forget(uri)
-        if ls.docs.pop(uri, None) is not None:
-            ls.publish(uri, None, [])
-
-    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    async def did_change_watched_files(
-        ls: IdemlintServer, params: lsp.DidChangeWatchedFilesParams
-    ) -> None:
-        if any(_is_config(change.uri) for change in params.changes):
-            ls.reset_configuration()
-            ls.relint_all()
-
-    @server.feature(
-        lsp.TEXT_DOCUMENT_CODE_ACTION,
-        lsp.CodeActionOptions(
-            code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL_KIND],
-            resolve_provider=True,
-        ),
-    )
-    async def code_action(
-        ls: IdemlintServer, params: lsp.CodeActionParams
-    ) -> list[lsp.CodeAction] | None:
-        uri = params.text_document.uri
-        with ls.tracked(uri):
-            try:
-                return await ls.code_actions(params)
-            except (asyncio.CancelledError, JsonRpcContentModified):
-                raise
-            except Exception:
-                ls.log(f"idemlint: internal error computing code actions for "
-                       f"{uri}:\n{traceback.format_exc()}")
-                return None
-
-    @server.feature(lsp.CODE_ACTION_RESOLVE)
-    async def code_action_resolve(ls: IdemlintServer, action: lsp.CodeAction) -> lsp.CodeAction:
-        data = action.data if isinstance(action.data, dict) else {}
-        uri = data.get("uri")
-        if action.kind != FIX_ALL_KIND or not isinstance(uri, str) or uri not in ls.docs:
-            return action
-        with ls.tracked(uri):
-            try:
-                return await ls.resolve_fix_all(action, uri)
-            except (asyncio.CancelledError, JsonRpcContentModified):
-                raise
-            except Exception:
-                ls.log(f"idemlint: internal error fixing {uri}:\n{traceback.format_exc()}")
-                return action
-
-    @server.feature(lsp.SHUTDOWN)
-    def shutdown(ls: IdemlintServer, *args: Any) -> None:
-        ls.shut_down = True
-        ls.stop_work()
-
-    @server.feature(lsp.EXIT)
-    def exit_(ls: IdemlintServer, *args: Any) -> None:
-        ls.stop_work()
-        _exit_now(0 if ls.shut_down else 1)
-
-    return server
-
-
-def serve(stdin: Any = None, stdout: Any = None) -> int:
-    """Run the server on stdio until the client sends ``exit`` (or closes stdin)."""
-    from ..runner import tune_gc
-
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(message)s")
-    server = create_server()
-    tune_gc()  # as for `check`: far fewer collections over large syntax trees
-    if stdout is None:  # stdout is the JSON-RPC channel: a stray print must not reach it
-        stdout, sys.stdout = sys.stdout.buffer, sys.stderr
-    server.start_io(stdin, stdout)
-    # The client closed stdin without `exit`: end now, even with an analysis running.
-    server.stop_work()
-    _exit_now(0 if server.shut_down else 1)
-    return 1  # not reached

@@ -7,7 +7,7 @@ import ast
 from dataclasses import dataclass
 
 from ...analysis import ModuleAnalysis
-from ...dataflow import fresh_values
+from ...regenerated import fresh_values
 from ...scopes import Binding, Kind, Scope, lookup, scope_of
 from ...syntax import string_value
 

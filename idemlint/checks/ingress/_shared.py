@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...analysis import ModuleAnalysis
-from ...dataflow import Fresh, uses_of
+from ...dataflow import uses_of
 from ...knowledge import Framework, KnowledgeBase, KnowledgeError
 from ...model import Region
+from ...regenerated import Fresh
 from ...scopes import FUNCTION_NODES, parent
 from ...syntax import inside
 

@@ -6,8 +6,8 @@ import ast
 from collections.abc import Iterable
 
 from ...analysis import ModuleAnalysis
-from ...dataflow import Fresh, fresh_values
 from ...diagnostics import Finding
+from ...regenerated import Fresh, fresh_values
 from ...registry import Invalid, Valid
 from ...scopes import parent
 from ._calls import IngressRule

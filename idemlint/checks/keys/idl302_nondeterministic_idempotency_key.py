@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ...analysis import ModuleAnalysis
-from ...dataflow import Fresh, fresh_values
 from ...diagnostics import Finding
+from ...regenerated import Fresh, fresh_values
 from ...registry import Invalid, Rule, Valid
 from ._shared import (
     attached_by_key,
