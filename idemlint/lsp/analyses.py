@@ -87,6 +87,6 @@ def analyse(
         )
         empty.findings = linter.load_error_findings(display, error, path)
         return done(empty, linter)
-    if not linter.always_parse and not linter.worth_parsing(raw):
+    if not linter.worth_parsing(raw):
         return done(empty, linter)
     return done(linter.check_source(source, path), linter)
