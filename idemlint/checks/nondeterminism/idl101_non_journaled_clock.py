@@ -12,7 +12,15 @@ from ...fixes.text import parenthesized
 from ...registry import Invalid, Valid
 from ...scopes import can_await
 from ...syntax import argument
-from ._shared import KnownCallRule, context_name, fix_strategy, make_fix, readable_call, tables
+from ._shared import (
+    KnownCallRule,
+    context_name,
+    fix_strategy,
+    make_fix,
+    module_spelling,
+    readable_call,
+    tables,
+)
 
 
 class NonJournaledClock(KnownCallRule):
@@ -276,3 +284,38 @@ def ctx_datetime(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
         return [*edits, fx.replace(call, text)]
 
     return make_fix(kc, f"Build it from `{stamp}` with `fromtimestamp`", build)
+
+
+@fix_strategy("module-datetime")
+def module_datetime(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
+    """`datetime.now(...)` from the framework module's aware-UTC `now()` (`{wf}.now()`).
+
+    Safe only where the value keeps its type and meaning: `now(tz)` ->
+    `{wf}.now().astimezone(tz)` (aware, same zone) and `utcnow()` ->
+    `{wf}.now().replace(tzinfo=None)` (naive UTC). `now()`/`today()` are naive LOCAL time and
+    `date.today()` the local date: `{wf}.now()` / `{wf}.now().date()` are UTC, an unsafe fix.
+    """
+    call = readable_call(kc.node)
+    dotted = tables(module, kc).module
+    if call is None or not dotted:
+        return None
+    method, owner = kc.method, kc.qualname.rsplit(".", 2)[-2]
+    tz = argument(call, 0, "tz")
+    if len(call.args) + len(call.keywords) > (1 if method == "now" and owner == "datetime" else 0):
+        return None
+    if owner == "date":
+        suffix, safe = ".date()", False
+    elif method == "utcnow":
+        suffix, safe = ".replace(tzinfo=None)", True
+    elif tz is not None:
+        suffix, safe = ".astimezone(tz)", True
+    else:
+        suffix, safe = "", False
+    name = dotted.rpartition(".")[2]
+
+    def build(fx: FixContext) -> list[Edit]:
+        spelled, edits = module_spelling(fx, dotted)
+        tail = f".astimezone({fx.text(tz)})" if tz is not None else suffix
+        return [*edits, fx.replace(call, f"{spelled}.now(){tail}")]
+
+    return Fix("safe" if safe else "unsafe", f"Replace with `{name}.now(){suffix}`", build)
