@@ -411,6 +411,8 @@ def module_call(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
             .replace("{name}", kc.method)
             .replace("{args}", arguments_text(fx, call))
         )
-        return [*edits, fx.replace(call, parenthesized(text, call, fx))]
+        # a primary expression (`wf.random().randint(1, 6)`) needs no parentheses; `await x` may
+        primary = not template.startswith("await")
+        return [*edits, fx.replace(call, text if primary else parenthesized(text, call, fx))]
 
     return make_fix(kc, f"Replace with `{shown}`", build)
