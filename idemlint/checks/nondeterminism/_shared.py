@@ -22,7 +22,7 @@ from ...calls import KnownCall, known_calls
 from ...diagnostics import Edit, Finding, Fix
 from ...fixes.context import FixContext
 from ...fixes.text import fresh_name, indented_text, parenthesized, statement_indent
-from ...knowledge import ApiEntry, Framework, KnowledgeError
+from ...knowledge import CONDITIONS, ApiEntry, Framework, KnowledgeError
 from ...patterns import PatternError, PatternTable
 from ...registry import Rule
 from ...scopes import can_await, is_primary_operand, parent, scope_of
@@ -102,6 +102,9 @@ class Tables:
 
 _REPLACEMENT_FIELDS = {
     "use": str, "fix": str, "safe": bool, "note": str, "template": str, "arity": int,
+    "when": str,  # read by idemlint.calls: this framework's condition ("" = always)
+    "what": str,  # (by code) this framework's wording of what the call does
+    "consequence": str,  # (by code) ... and of what goes wrong on replay (the detail)
 }
 
 
@@ -115,6 +118,8 @@ def _replacement(spec: Any, where: str) -> Mapping[str, Any]:
             raise KnowledgeError(f"{where}: unknown field {key!r}")
         if not isinstance(value, kind):
             raise KnowledgeError(f"{where}: `{key}` must be a {kind.__name__}")
+    if spec.get("when") and spec["when"] not in CONDITIONS:
+        raise KnowledgeError(f"{where}: unknown condition {spec['when']!r}")
     if spec.get("fix") and spec["fix"] not in STRATEGIES:
         raise KnowledgeError(f"{where}: unknown fix strategy {spec['fix']!r}")
     return spec
@@ -241,8 +246,11 @@ class KnownCallRule(Rule):
         use = exact
         if not exact or len(exact) > _SHORT_USE:
             use = tables(module, kc).use.get(self.code, "").replace("{ctx}", ctx)
-        message = f"{shown} {self.what}" + (f"; use `{use}`" if use else "")
-        detail = [named, f"In handler code, {self.consequence}."]
+        wording = tables(module, kc).codes.get(self.code, _EMPTY)
+        what = wording.get("what", self.what)
+        message = f"{shown} {what}" + (f"; use `{use}`" if use else "")
+        consequence = wording.get("consequence", self.consequence)
+        detail = [named, f"In handler code, {consequence}."]
         if exact and exact != use:
             detail.append(f"Replace it with `{exact}`.")
         if kc.entry.note:
