@@ -28,7 +28,6 @@ from ...registry import Rule
 from ...scopes import can_await, is_primary_operand, parent, scope_of
 from ...syntax import contains_await, enclosing_simple_statement, plain_call
 
-
 # -- [tables.nondeterminism] ------------------------------------------------------------------
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
