@@ -128,14 +128,19 @@ def _replacement(spec: Any, where: str) -> Mapping[str, Any]:
 _TABLES: dict[int, tuple[Framework, Tables]] = {}
 
 
-def tables(module: ModuleAnalysis, kc: KnownCall) -> Tables:
-    """The tables of the framework whose durable code holds ``kc`` (else the default one)."""
+def framework_of(module: ModuleAnalysis, kc: KnownCall) -> Framework:
+    """The framework whose durable code holds ``kc`` (else the default one)."""
     handler = kc.unit.handler
-    framework = (
+    return (
         kc.unit.framework
         or (handler.framework if handler is not None else None)
         or module.kb.framework
     )
+
+
+def tables(module: ModuleAnalysis, kc: KnownCall) -> Tables:
+    """The tables of the framework whose durable code holds ``kc`` (else the default one)."""
+    framework = framework_of(module, kc)
     cached = _TABLES.get(id(framework))
     if cached is None or cached[0] is not framework:
         cached = _TABLES[id(framework)] = (framework, Tables.of(framework))
@@ -217,6 +222,8 @@ class KnownCallRule(Rule):
         for found in known_calls(module):
             if found.entry.code != self.code:
                 continue
+            if framework_of(module, found).name not in self.frameworks:
+                continue  # the rule does not apply to this framework's durable code
             kc = for_framework(module, found)
             if kc is None:
                 continue
