@@ -252,3 +252,34 @@ def test_profile_replacements_are_validated(tables: dict[str, Any], error: str) 
     framework = replace(bundled().frameworks["temporal"], tables={"nondeterminism": tables})
     with pytest.raises(KnowledgeError, match=error):
         Tables.of(framework)
+
+
+def test_idl108_reports_temporal_workflow_code_only() -> None:
+    found = _lint("""
+        import asyncio
+        import threading
+
+        import restate
+        from temporalio import workflow
+
+        svc = restate.Service("S")
+
+
+        @svc.handler()
+        async def h(ctx: restate.Context) -> None:
+            threading.Thread(target=print).start()
+            await asyncio.get_event_loop().run_in_executor(None, print)
+
+
+        @workflow.defn
+        class W:
+            @workflow.run
+            async def run(self) -> None:
+                threading.Timer(1.0, print).start()
+                await asyncio.get_event_loop().run_in_executor(None, print)
+    """, "IDL108")
+    assert [(f.line, f.column, f.message, f.fix) for f in found] == [
+        (20, 9, "`threading.Timer()` runs work on another thread or process", None),
+        (21, 15, "`asyncio.get_event_loop().run_in_executor()` runs work on another thread or "
+                 "process", None),
+    ]
