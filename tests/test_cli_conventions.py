@@ -267,7 +267,7 @@ def test_show_settings(write: Callable[..., Path], tmp_path: Path, cli: Callable
     assert document["settings"]["extend-select"] == ["IDL504"]
     assert document["settings"]["per-file-ignores"] == {"tests/*": ["IDL101", "IDL102"]}
     assert document["enabled"] == [
-        "IDL001", "IDL103", "IDL104", "IDL105", "IDL106", "IDL109", "IDL504"]
+        "IDL001", "IDL103", "IDL104", "IDL105", "IDL106", "IDL108", "IDL109", "IDL504"]
     assert document["excluded"] is False
 
 
