@@ -283,3 +283,32 @@ def test_idl108_reports_temporal_workflow_code_only() -> None:
         (21, 15, "`asyncio.get_event_loop().run_in_executor()` runs work on another thread or "
                  "process", None),
     ]
+
+
+def test_no_random_or_uuid_fix_in_read_only_roles() -> None:
+    """`workflow.random()` and the uuids built on it raise ReadOnlyContextError in queries and
+    update validators; the clock does not."""
+    found = _lint("""
+        import random
+        import time
+        import uuid
+
+        from temporalio import workflow
+
+
+        @workflow.defn
+        class W:
+            @workflow.run
+            async def run(self) -> int:
+                return random.randint(1, 6)
+
+            @workflow.query
+            def peek(self) -> str:
+                return f"{random.randint(1, 6)} {uuid.uuid4()} {time.time()}"
+    """, "IDL101", "IDL102", "IDL103")
+    assert [(f.code, f.line, f.fix.message if f.fix else None) for f in found] == [
+        ("IDL102", 12, "Replace with `workflow.random().randint(...)`"),
+        ("IDL102", 16, None),
+        ("IDL103", 16, None),
+        ("IDL101", 16, "Replace with `workflow.time()`"),
+    ]

@@ -62,6 +62,9 @@ class Tables:
     fine: PatternTable[bool] | None = None
     # The module whose functions the `module-call` fixes call (`{wf}` in a template).
     module: str = ""
+    # Entry-point roles whose code is read-only (replacements with `in_read_only = false` are
+    # not offered there).
+    read_only_roles: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, framework: Framework) -> Tables:
@@ -85,6 +88,7 @@ class Tables:
             apis=apis,
             fine=fine,
             module=raw.get("module", ""),
+            read_only_roles=frozenset(raw.get("read_only_roles", ())),
             clock_method=raw.get("clock_method", ""),
             random_method=raw.get("random_method", ""),
             uuid_method=raw.get("uuid_method", ""),
@@ -104,6 +108,7 @@ _REPLACEMENT_FIELDS = {
     "when": str,  # read by idemlint.calls: this framework's condition ("" = always)
     "what": str,  # (by code) this framework's wording of what the call does
     "consequence": str,  # (by code) ... and of what goes wrong on replay (the detail)
+    "in_read_only": bool,  # false: the replacement raises in the profile's `read_only_roles`
 }
 
 
@@ -412,6 +417,9 @@ def module_call(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
         return None
     if "await" in template and not can_await(call):
         return None
+    handler = kc.unit.handler
+    if not spec.get("in_read_only", True) and handler and handler.role in view.read_only_roles:
+        return None  # e.g. a query: the replacement itself would raise there
     shown = (
         template.replace("{wf}", view.module.rpartition(".")[2])
         .replace("{name}", kc.method)
