@@ -93,7 +93,9 @@ class NonJournaledRandom(KnownCallRule):
       `workflow.new_random()`: **unsafe** — predictable, not cryptographic (only with the one
       positional argument: `token_hex()` without `n` has no fix);
     - no fix: `random.seed`/`getstate`/`setstate`, `secrets.token_urlsafe`, `os.getrandom`,
-      `numpy.random` (seed a generator: `numpy.random.default_rng(workflow.random().getrandbits(64))`).
+      `numpy.random` (seed a generator: `numpy.random.default_rng(workflow.random().getrandbits(64))`),
+      and none in queries and update validators, where `workflow.random()` raises
+      `ReadOnlyContextError` (`_assert_not_read_only("random")`).
     temporalint: TPL008 `nondeterministic-call` reports every `random.*` and `secrets.*` call and
     `os.urandom` (also `random.Random(seed)`, which is deterministic and not reported here); this
     rule adds `numpy.random` and `os.getrandom`, helpers reached from the workflow, and fixes.

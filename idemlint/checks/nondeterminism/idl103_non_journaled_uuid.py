@@ -67,7 +67,9 @@ class NonJournaledUuid(KnownCallRule):
       same type and version;
     - `uuid.uuid1()`/`uuid6()` → `workflow.uuid7()` (time-ordered, but another version and no node
       id), `uuid8()` → `workflow.uuid4()`, the `uuid6` backport and `uuid_utils` (another UUID
-      class) → `workflow.uuid4()`/`uuid7()`: **unsafe**.
+      class) → `workflow.uuid4()`/`uuid7()`: **unsafe**;
+    - no fix in queries and update validators: both draw from `workflow.random()`, which raises
+      `ReadOnlyContextError` there.
     temporalint: TPL008 `nondeterministic-call` covers `uuid.uuid1` and `uuid.uuid4` (no fix);
     this rule adds uuid6/7/8, the `uuid6` and `uuid_utils` packages, helpers, and fixes.
 
