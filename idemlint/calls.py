@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from .analysis import ModuleAnalysis
 from .dataflow import is_durable
-from .knowledge import ApiEntry
+from .knowledge import ApiEntry, Framework
 from .model import HandlerModel, Unit
+from .patterns import PatternTable
 from .syntax import argument
 
 # Keyword names of the delay parameter of the sleep functions (stdlib, trio, anyio).
@@ -50,7 +51,7 @@ def _collect(module: ModuleAnalysis) -> list[KnownCall]:
         if name is None:
             continue
         entry = kb.lookup(name)
-        if entry is not None and _condition_holds(entry, call, model):
+        if entry is not None and _condition_holds(_when(entry, name, unit), call, model):
             out.append(KnownCall(call, name, entry, unit))
     if _may_mutate(module):
         for unit, node in model.handler_nodes():
@@ -77,8 +78,31 @@ def _mutation_names(module: ModuleAnalysis) -> set[str]:
     return {pattern.rsplit(".", 1)[-1] for pattern, _ in module.kb.mutations.items()}
 
 
-def _condition_holds(entry: ApiEntry, call: ast.Call, model: HandlerModel) -> bool:
-    when = entry.when
+# id(framework) -> (framework, its `when` overrides): a framework profile may say that an API's
+# condition does not hold in its durable code (`when = ""`: always reported) or another one.
+_WHEN: dict[int, tuple[Framework, PatternTable[str]]] = {}
+
+
+def _when(entry: ApiEntry, qualname: str, unit: Unit) -> str | None:
+    """The entry's condition as the framework of the unit's durable code states it: the
+    `when` of its `[tables.nondeterminism.apis]` entry if it gives one (see rules/README.md)."""
+    framework = unit.framework
+    if framework is None:
+        return entry.when
+    cached = _WHEN.get(id(framework))
+    if cached is None or cached[0] is not framework:
+        table: PatternTable[str] = PatternTable()
+        for pattern, spec in framework.table("nondeterminism").get("apis", {}).items():
+            if isinstance(spec, dict) and isinstance(spec.get("when"), str):
+                table.add(pattern, spec["when"])
+        cached = _WHEN[id(framework)] = (framework, table)
+    override = cached[1].get(qualname)
+    if override is None:
+        return entry.when
+    return override or None
+
+
+def _condition_holds(when: str | None, call: ast.Call, model: HandlerModel) -> bool:
     if when == "no-args":
         return not call.args and not call.keywords
     if when == "nonzero-delay":

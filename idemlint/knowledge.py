@@ -37,6 +37,9 @@ FIX_STRATEGIES = frozenset(
         "ctx-sleep",
         "journal",
         "restate-combinator",
+        # frameworks whose durable API is a module (profiles' [tables.nondeterminism.apis])
+        "module-call",
+        "module-datetime",
     }
 )
 CONDITIONS = frozenset({"no-args", "nonzero-delay", "durable-future-arg"})

@@ -256,7 +256,7 @@ def test_show_settings(write: Callable[..., Path], tmp_path: Path, cli: Callable
                          f"# Configuration file: {tmp_path / 'pyproject.toml'}"]
     assert 'select = ["IDL1"]' in lines and 'ignore = ["IDL107"]' in lines
     assert "max-file-size = 2000000" in lines and "respect-gitignore = true" in lines
-    assert 'enabled = ["IDL001", "IDL103", "IDL104", "IDL105", "IDL106", "IDL109"]' in lines
+    assert 'enabled = ["IDL001", "IDL103", "IDL104", "IDL105", "IDL106", "IDL108", "IDL109"]' in lines
     assert lines[-5:] == ["[per-file-ignores]", '"tests/*" = ["IDL101", "IDL102"]', "",
                           "[nondeterministic]", '"mycorp.now" = { code = "IDL101", async = true }']
     document = cli("check", "--show-settings", "--output-format", "json",
@@ -267,7 +267,7 @@ def test_show_settings(write: Callable[..., Path], tmp_path: Path, cli: Callable
     assert document["settings"]["extend-select"] == ["IDL504"]
     assert document["settings"]["per-file-ignores"] == {"tests/*": ["IDL101", "IDL102"]}
     assert document["enabled"] == [
-        "IDL001", "IDL103", "IDL104", "IDL105", "IDL106", "IDL109", "IDL504"]
+        "IDL001", "IDL103", "IDL104", "IDL105", "IDL106", "IDL108", "IDL109", "IDL504"]
     assert document["excluded"] is False
 
 

@@ -25,7 +25,7 @@ def test_every_fix_strategy_of_the_schema_is_implemented() -> None:
 def test_bundled_knowledge_base_loads_with_every_category() -> None:
     kb = bundled()
     assert set(kb.categories) == {
-        "IDL101", "IDL102", "IDL103", "IDL104", "IDL105", "IDL106", "IDL107", "IDL109"}
+        "IDL101", "IDL102", "IDL103", "IDL104", "IDL105", "IDL106", "IDL107", "IDL108", "IDL109"}
     assert len(kb.apis) > 1000
     assert kb.framework.name == "restate"
 

@@ -13,21 +13,25 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 from ...analysis import ModuleAnalysis
 from ...calls import KnownCall, known_calls
 from ...diagnostics import Edit, Finding, Fix
 from ...fixes.context import FixContext
 from ...fixes.text import fresh_name, indented_text, parenthesized, statement_indent
-from ...knowledge import Framework
+from ...knowledge import CONDITIONS, ApiEntry, Framework, KnowledgeError
+from ...patterns import PatternError, PatternTable
 from ...registry import Rule
 from ...scopes import can_await, is_primary_operand, parent, scope_of
 from ...syntax import contains_await, enclosing_simple_statement, plain_call
 
-
 # -- [tables.nondeterminism] ------------------------------------------------------------------
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True)
 class SecretsRewrite:
     """How ``ctx-secrets`` rewrites one function: ``template`` over ``{r}`` (the context's
@@ -50,11 +54,41 @@ class Tables:
     serializable_accessors: frozenset[str]
     use: Mapping[str, str]
     secrets: Mapping[str, SecretsRewrite]
+    # This framework's own replacements (see rules/README.md, "Per-framework replacements"):
+    # by rule code (replacing the category files' `use`/`fix`/`safe`/`note` wholesale), by
+    # API pattern (field by field on top), and the APIs that are fine in its durable code.
+    codes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    apis: PatternTable[Mapping[str, Any]] | None = None
+    fine: PatternTable[bool] | None = None
+    # The module whose functions the `module-call` fixes call (`{wf}` in a template).
+    module: str = ""
+    # Entry-point roles whose code is read-only (replacements with `in_read_only = false` are
+    # not offered there).
+    read_only_roles: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, framework: Framework) -> Tables:
         raw = framework.table("nondeterminism")
+        where = f"frameworks/{framework.name}.toml: tables.nondeterminism"
+        apis: PatternTable[Mapping[str, Any]] = PatternTable()
+        fine: PatternTable[bool] = PatternTable()
+        try:
+            for pattern, spec in raw.get("apis", {}).items():
+                apis.add(pattern, _replacement(spec, f"{where}.apis.{pattern!r}"))
+            for pattern in raw.get("fine", ()):
+                fine.add(pattern, True)
+        except PatternError as exc:
+            raise KnowledgeError(f"{where}: {exc}") from None
+        codes = {
+            code: _replacement(spec, f"{where}.codes.{code}")
+            for code, spec in raw.get("codes", {}).items()
+        }
         return cls(
+            codes=codes,
+            apis=apis,
+            fine=fine,
+            module=raw.get("module", ""),
+            read_only_roles=frozenset(raw.get("read_only_roles", ())),
             clock_method=raw.get("clock_method", ""),
             random_method=raw.get("random_method", ""),
             uuid_method=raw.get("uuid_method", ""),
@@ -69,10 +103,70 @@ class Tables:
         )
 
 
+_REPLACEMENT_FIELDS = {
+    "use": str, "fix": str, "safe": bool, "note": str, "template": str, "arity": int,
+    "when": str,  # read by idemlint.calls: this framework's condition ("" = always)
+    "what": str,  # (by code) this framework's wording of what the call does
+    "consequence": str,  # (by code) ... and of what goes wrong on replay (the detail)
+    "in_read_only": bool,  # false: the replacement raises in the profile's `read_only_roles`
+}
+
+
+def _replacement(spec: Any, where: str) -> Mapping[str, Any]:
+    """A validated replacement table: known fields of the right type, a known fix strategy."""
+    if not isinstance(spec, dict):
+        raise KnowledgeError(f"{where}: expected a table")
+    for key, value in spec.items():
+        kind = _REPLACEMENT_FIELDS.get(key)
+        if kind is None:
+            raise KnowledgeError(f"{where}: unknown field {key!r}")
+        if not isinstance(value, kind):
+            raise KnowledgeError(f"{where}: `{key}` must be a {kind.__name__}")
+    if spec.get("when") and spec["when"] not in CONDITIONS:
+        raise KnowledgeError(f"{where}: unknown condition {spec['when']!r}")
+    if spec.get("fix") and spec["fix"] not in STRATEGIES:
+        raise KnowledgeError(f"{where}: unknown fix strategy {spec['fix']!r}")
+    return spec
+
+
+def framework_of(module: ModuleAnalysis, kc: KnownCall) -> Framework:
+    """The framework whose durable code holds ``kc`` (else the default one)."""
+    handler = kc.unit.handler
+    return (
+        kc.unit.framework
+        or (handler.framework if handler is not None else None)
+        or module.kb.framework
+    )
+
+
 def tables(module: ModuleAnalysis, kc: KnownCall) -> Tables:
-    """The tables of the framework whose handler code holds ``kc`` (else the default one)."""
-    framework = kc.unit.framework or module.kb.framework
-    return framework.view(Tables.of)
+    """The tables of the framework whose durable code holds ``kc`` (else the default one)."""
+    return framework_of(module, kc).view(Tables.of)
+
+
+def for_framework(module: ModuleAnalysis, kc: KnownCall) -> KnownCall | None:
+    """``kc`` as the framework of its durable code sees it: None if the API is fine there,
+    else with the framework's replacement (`use`, fix, safety, note) in its entry."""
+    view = tables(module, kc)
+    if view.fine is not None and view.fine.get(kc.qualname):
+        return None
+    by_code = view.codes.get(kc.entry.code)
+    by_api = view.apis.get(kc.qualname) if view.apis is not None else None
+    if by_code is None and by_api is None:
+        return kc
+    entry: ApiEntry = kc.entry
+    if by_code is not None:
+        entry = replace(entry, use=None, fix=None, safe=False, note=None)
+    for spec in (by_code or _EMPTY, by_api or _EMPTY):
+        use = spec.get("use", entry.use)
+        entry = replace(
+            entry,
+            use=use.replace("{name}", kc.method) if use else None,
+            fix=spec.get("fix", entry.fix) or None,
+            safe=spec.get("safe", entry.safe),
+            note=spec.get("note", entry.note) or None,
+        )
+    return replace(kc, entry=entry)
 
 
 # -- fix strategies ---------------------------------------------------------------------------
@@ -122,8 +216,13 @@ class KnownCallRule(Rule):
     consequence: ClassVar[str]  # what goes wrong on replay (detail)
 
     def check(self, module: ModuleAnalysis) -> Iterable[Finding]:
-        for kc in known_calls(module):
-            if kc.entry.code != self.code:
+        for found in known_calls(module):
+            if found.entry.code != self.code:
+                continue
+            if framework_of(module, found).name not in self.frameworks:
+                continue  # the rule does not apply to this framework's durable code
+            kc = for_framework(module, found)
+            if kc is None:
                 continue
             message, detail = self.describe(module, kc)
             yield module.finding(
@@ -150,8 +249,11 @@ class KnownCallRule(Rule):
         use = exact
         if not exact or len(exact) > _SHORT_USE:
             use = tables(module, kc).use.get(self.code, "").replace("{ctx}", ctx)
-        message = f"{shown} {self.what}" + (f"; use `{use}`" if use else "")
-        detail = [named, f"In handler code, {self.consequence}."]
+        wording = tables(module, kc).codes.get(self.code, _EMPTY)
+        what = wording.get("what", self.what)
+        message = f"{shown} {what}" + (f"; use `{use}`" if use else "")
+        consequence = wording.get("consequence", self.consequence)
+        detail = [named, f"In handler code, {consequence}."]
         if exact and exact != use:
             detail.append(f"Replace it with `{exact}`.")
         if kc.entry.note:
@@ -273,3 +375,58 @@ def _action_name(callee: str) -> str:
         previous = text
         text = re.sub(r"\([^()]*\)|\[[^\[\]]*\]", "", text)
     return text or callee
+
+
+# -- the `module-call` strategy (frameworks whose durable API is a module: Temporal) ----------
+def module_spelling(fx: FixContext, dotted: str) -> tuple[str, list[Edit]]:
+    """How to spell the module ``dotted`` here (an existing import, aliased or not, is
+    reused), and the edits that import it when the file does not yet."""
+    parent_module, _, name = dotted.rpartition(".")
+    return fx.import_name(parent_module, name) if parent_module else (dotted, [])
+
+
+def arguments_text(fx: FixContext, call: ast.Call) -> str:
+    """The call's arguments as written (`1, 10`, `k=3`)."""
+    parts = [fx.text(arg) for arg in call.args]
+    parts += [f"{kw.arg}={fx.text(kw.value)}" for kw in call.keywords]
+    return ", ".join(parts)
+
+
+@fix_strategy("module-call")
+def module_call(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
+    """Rewrite the call from the framework's ``template``: ``{wf}`` is the framework module
+    (``module`` of the table) as this file spells it, ``{args}`` the call's arguments,
+    ``{name}`` the called function's own name (`randint` of `random.randint`). With
+    ``arity = N`` the call must pass exactly N positional arguments and no keyword."""
+    view = tables(module, kc)
+    spec = view.apis.get(kc.qualname) if view.apis is not None else None
+    call = readable_call(kc.node)
+    if spec is None or call is None or not view.module or "template" not in spec:
+        return None
+    template: str = spec["template"]
+    arity = spec.get("arity")
+    if arity is not None and (len(call.args) != arity or call.keywords):
+        return None
+    if "await" in template and not can_await(call):
+        return None
+    handler = kc.unit.handler
+    if not spec.get("in_read_only", True) and handler and handler.role in view.read_only_roles:
+        return None  # e.g. a query: the replacement itself would raise there
+    shown = (
+        template.replace("{wf}", view.module.rpartition(".")[2])
+        .replace("{name}", kc.method)
+        .replace("{args}", "..." if call.args or call.keywords else "")
+    )
+
+    def build(fx: FixContext) -> list[Edit]:
+        spelled, edits = module_spelling(fx, view.module)
+        text = (
+            template.replace("{wf}", spelled)
+            .replace("{name}", kc.method)
+            .replace("{args}", arguments_text(fx, call))
+        )
+        # a primary expression (`wf.random().randint(1, 6)`) needs no parentheses; `await x` may
+        primary = not template.startswith("await")
+        return [*edits, fx.replace(call, text if primary else parenthesized(text, call, fx))]
+
+    return make_fix(kc, f"Replace with `{shown}`", build)

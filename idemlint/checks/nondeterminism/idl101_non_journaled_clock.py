@@ -12,13 +12,22 @@ from ...fixes.text import parenthesized
 from ...registry import Invalid, Valid
 from ...scopes import can_await
 from ...syntax import argument
-from ._shared import KnownCallRule, context_name, fix_strategy, make_fix, readable_call, tables
+from ._shared import (
+    KnownCallRule,
+    context_name,
+    fix_strategy,
+    make_fix,
+    module_spelling,
+    readable_call,
+    tables,
+)
 
 
 class NonJournaledClock(KnownCallRule):
     """
     ## What it does
-    Reports reads of the wall clock in handler code outside a journaled action:
+    Reports reads of the wall clock in handler code outside a journaled action (Restate) or in
+    workflow code (Temporal):
     `time.time`, `time.time_ns`, `time.monotonic`, `time.perf_counter` (and their `_ns`
     variants), `time.process_time`, `datetime.datetime.now`/`utcnow`/`today`,
     `datetime.date.today`, the argument-less forms of `time.localtime`/`gmtime`/`ctime`/`asctime`,
@@ -53,12 +62,41 @@ class NonJournaledClock(KnownCallRule):
       itself replay-sensitive; measure inside the journaled action instead.
     - `process_time()`, `localtime()` and friends: no fix.
 
+    ## Temporal
+    Workflow code (the methods of a `@workflow.defn` class and what they call) is replayed from
+    its history after a worker restart or a cache eviction; the clock then returns another time
+    and a branch on it can take a path the history did not record (a nondeterminism error).
+    The SDK's workflow clock is replayed with the history (temporalio 1.35,
+    `workflow/_context.py`): `workflow.time()` is `time_ns() / 1e9` (float seconds, "the
+    workflow equivalent of time.time"), `workflow.time_ns()` an int, and `workflow.now()` is
+    `datetime.fromtimestamp(time(), timezone.utc)`: an AWARE datetime in UTC. Activities
+    (`@activity.defn`) run once per attempt and may read the clock. Fixes (the `workflow`
+    module as the file spells it: `import temporalio.workflow as wf` gives `wf.time()`; without
+    one, `from temporalio import workflow` is added):
+    - `time.time()` → `workflow.time()`, `time.time_ns()` → `workflow.time_ns()`: **safe**,
+      same type and meaning;
+    - `datetime.now(tz)` → `workflow.now().astimezone(tz)`, `datetime.utcnow()` →
+      `workflow.now().replace(tzinfo=None)`: **safe** (aware in `tz` / naive UTC, as before);
+    - `datetime.now()`/`today()` → `workflow.now()` and `date.today()` →
+      `workflow.now().date()`: **unsafe** — the originals are naive LOCAL time; the
+      replacement is aware UTC (comparing it with a naive datetime raises `TypeError`, hours
+      and the date can shift);
+    - `monotonic()`/`perf_counter()` (and `_ns`) → `workflow.time()` / `time_ns()`: **unsafe**,
+      a wall clock is not a monotonic one; `process_time()`, `localtime()`, pendulum and arrow:
+      no fix (the message names the replacement).
+    temporalint: TPL008 `nondeterministic-call` covers `datetime.now/utcnow/today`,
+    `date.today`, `time.time/time_ns/monotonic/perf_counter` (it suggests `workflow.now()` for
+    all, a datetime where `time.time()` returned a float); this rule also covers the `_ns`
+    variants, `process_time`, the argument-less `localtime`/`gmtime`/`ctime`/`asctime`,
+    pendulum and arrow, helpers reached from the workflow, and fixes them.
+
     ## Options
     - `[tool.idemlint.nondeterministic]` adds your own clocks: `"mycorp.clock.now" = "IDL101"`.
     - `deterministic = ["mycorp.clock.frozen_now"]` silences a name you know is deterministic.
     """
 
     code = "IDL101"
+    frameworks = ("restate", "temporal")
     name = "non-journaled-clock"
     summary = "Wall-clock read in handler code outside a journaled action"
     what = "reads the wall clock"
@@ -101,6 +139,37 @@ class NonJournaledClock(KnownCallRule):
             async def measure() -> float:  # a journaled action, defined after use
                 return time.monotonic()
         """, note="module function used as the action"),
+        Valid("""
+            import time
+            from datetime import datetime, timezone
+
+            from temporalio import activity, workflow
+
+
+            @activity.defn
+            async def stamp() -> float:
+                return time.time()  # activities run once per attempt
+
+
+            @workflow.defn
+            class Billing:
+                @workflow.run
+                async def run(self, order: str) -> str:
+                    started = workflow.now()
+                    seconds = workflow.time() + workflow.time_ns() / 1e9
+                    local = datetime.fromtimestamp(workflow.time(), timezone.utc)
+                    return f"{order} {started} {seconds} {local}"
+        """, note="Temporal: workflow.now/time/time_ns, the clock in an activity"),
+        Valid("""
+            from temporalio.workflow import defn, now, run, time as workflow_time
+
+
+            @defn
+            class Report:
+                @run
+                async def report(self) -> str:
+                    return f"{now()} {workflow_time()}"
+        """, note="Temporal: from-imported workflow.now / workflow.time"),
     ]
     INVALID = [
         Invalid(
@@ -224,6 +293,121 @@ class NonJournaledClock(KnownCallRule):
             message="`time.time()` reads the wall clock; use `await ctx.time()`",
             note="helper called from a handler nested in a factory: no ctx there, no fix",
         ),
+        Invalid(
+            """
+                import time
+
+                from temporalio import workflow
+
+
+                @workflow.defn
+                class Billing:
+                    @workflow.run
+                    async def run(self, items: list[str]) -> float:
+                        total = 0.0
+                        for item in items:
+                            if item:
+                                total += time.time()
+                        return total + self._elapsed()
+
+                    def _elapsed(self) -> int:
+                        return time.time_ns()
+            """,
+            ((13, 26), (17, 16)),
+            message="` reads the wall clock; use `workflow.time",
+            fixed="""
+                import time
+
+                from temporalio import workflow
+
+
+                @workflow.defn
+                class Billing:
+                    @workflow.run
+                    async def run(self, items: list[str]) -> float:
+                        total = 0.0
+                        for item in items:
+                            if item:
+                                total += workflow.time()
+                        return total + self._elapsed()
+
+                    def _elapsed(self) -> int:
+                        return workflow.time_ns()
+            """,
+            note="Temporal: nested in for/if, in a helper method",
+        ),
+        Invalid(
+            """
+                import datetime as dt
+
+                import temporalio.workflow as wf
+
+
+                @wf.defn
+                class Report:
+                    @wf.run
+                    async def run(self) -> str:
+                        try:
+                            aware = dt.datetime.now(dt.timezone.utc)
+                        finally:
+                            naive_utc = dt.datetime.utcnow()
+                        return f"{aware} {naive_utc}"
+            """,
+            ((11, 21), (13, 25)),
+            fixed="""
+                import datetime as dt
+
+                import temporalio.workflow as wf
+
+
+                @wf.defn
+                class Report:
+                    @wf.run
+                    async def run(self) -> str:
+                        try:
+                            aware = wf.now().astimezone(dt.timezone.utc)
+                        finally:
+                            naive_utc = wf.now().replace(tzinfo=None)
+                        return f"{aware} {naive_utc}"
+            """,
+            note="Temporal: aliased module reused; now(tz) and utcnow keep their type (safe)",
+        ),
+        Invalid(
+            """
+                import contextlib
+                from datetime import date, datetime
+
+                from temporalio.workflow import defn, run
+
+
+                @defn
+                class Report:
+                    @run
+                    async def report(self) -> str:
+                        with contextlib.suppress(KeyError):
+                            return f"{datetime.now()} {date.today()}"
+                        return ""
+            """,
+            ((12, 23), (12, 40)),
+            fixed="""
+                import contextlib
+                from datetime import date, datetime
+
+                from temporalio.workflow import defn, run
+                from temporalio import workflow
+
+
+                @defn
+                class Report:
+                    @run
+                    async def report(self) -> str:
+                        with contextlib.suppress(KeyError):
+                            return f"{workflow.now()} {workflow.now().date()}"
+                        return ""
+            """,
+            unsafe=True,
+            note="Temporal: naive local now()/date.today() -> aware UTC: unsafe; import added",
+        ),
     ]
 
 
@@ -276,3 +460,38 @@ def ctx_datetime(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
         return [*edits, fx.replace(call, text)]
 
     return make_fix(kc, f"Build it from `{stamp}` with `fromtimestamp`", build)
+
+
+@fix_strategy("module-datetime")
+def module_datetime(module: ModuleAnalysis, kc: KnownCall) -> Fix | None:
+    """`datetime.now(...)` from the framework module's aware-UTC `now()` (`{wf}.now()`).
+
+    Safe only where the value keeps its type and meaning: `now(tz)` ->
+    `{wf}.now().astimezone(tz)` (aware, same zone) and `utcnow()` ->
+    `{wf}.now().replace(tzinfo=None)` (naive UTC). `now()`/`today()` are naive LOCAL time and
+    `date.today()` the local date: `{wf}.now()` / `{wf}.now().date()` are UTC, an unsafe fix.
+    """
+    call = readable_call(kc.node)
+    dotted = tables(module, kc).module
+    if call is None or not dotted:
+        return None
+    method, owner = kc.method, kc.qualname.rsplit(".", 2)[-2]
+    tz = argument(call, 0, "tz")
+    if len(call.args) + len(call.keywords) > (1 if method == "now" and owner == "datetime" else 0):
+        return None
+    if owner == "date":
+        suffix, safe = ".date()", False
+    elif method == "utcnow":
+        suffix, safe = ".replace(tzinfo=None)", True
+    elif tz is not None:
+        suffix, safe = ".astimezone(tz)", True
+    else:
+        suffix, safe = "", False
+    name = dotted.rpartition(".")[2]
+
+    def build(fx: FixContext) -> list[Edit]:
+        spelled, edits = module_spelling(fx, dotted)
+        tail = f".astimezone({fx.text(tz)})" if tz is not None else suffix
+        return [*edits, fx.replace(call, f"{spelled}.now(){tail}")]
+
+    return Fix("safe" if safe else "unsafe", f"Replace with `{name}.now(){suffix}`", build)

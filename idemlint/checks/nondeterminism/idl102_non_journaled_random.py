@@ -19,7 +19,8 @@ _SECRETS_KEYWORDS = ("nbytes", "n", "k", "seq", "exclusive_upper_bound", "size")
 class NonJournaledRandom(KnownCallRule):
     """
     ## What it does
-    Reports unseeded randomness in handler code outside a journaled action:
+    Reports unseeded randomness in handler code outside a journaled action (Restate) or in
+    workflow code (Temporal):
     - `random` module functions: `random`, `uniform`, `randint`, `randrange`, `choice`, `choices`,
       `shuffle`, `sample`, `getrandbits`, `randbytes`, `triangular` and the distributions
       (`gauss`, `normalvariate`, `expovariate`, `betavariate`, ...), plus `random.seed`,
@@ -76,6 +77,29 @@ class NonJournaledRandom(KnownCallRule):
       `secrets` calls with `*args`/`**kwargs` or more than one argument, and places where no
       context is in scope.
 
+    ## Temporal
+    In workflow code (a `@workflow.defn` class's methods and what they call, replayed from the
+    history) use the SDK's generator: `workflow.random()` is a `random.Random` seeded by the
+    workflow and restored on replay; `workflow.new_random()` a fresh `random.Random` seeded from
+    the workflow seed (temporalio 1.35, `workflow/_context.py`). Both are "not cryptographically
+    safe" (the SDK's docstring). Activities run once per attempt and may use any generator: create
+    secrets there. Fixes (the `workflow` module as the file spells it, `import temporalio.workflow
+    as wf` gives `wf.random()`; `from temporalio import workflow` is added when missing):
+    - `random.<function>(...)` → `workflow.random().<function>(...)`, `random.Random()` →
+      `workflow.new_random()`: **safe**, same types and distributions;
+    - `secrets.token_bytes(n)` / `os.urandom(n)` → `workflow.random().randbytes(n)`,
+      `secrets.token_hex(n)` → `workflow.random().randbytes(n).hex()`, `secrets.choice`/
+      `randbelow`/`randbits` → `choice`/`randrange`/`getrandbits`, `SystemRandom()` →
+      `workflow.new_random()`: **unsafe** — predictable, not cryptographic (only with the one
+      positional argument: `token_hex()` without `n` has no fix);
+    - no fix: `random.seed`/`getstate`/`setstate`, `secrets.token_urlsafe`, `os.getrandom`,
+      `numpy.random` (seed a generator: `numpy.random.default_rng(workflow.random().getrandbits(64))`),
+      and none in queries and update validators, where `workflow.random()` raises
+      `ReadOnlyContextError` (`_assert_not_read_only("random")`).
+    temporalint: TPL008 `nondeterministic-call` reports every `random.*` and `secrets.*` call and
+    `os.urandom` (also `random.Random(seed)`, which is deterministic and not reported here); this
+    rule adds `numpy.random` and `os.getrandom`, helpers reached from the workflow, and fixes.
+
     ## Options
     - `[tool.idemlint.nondeterministic]` adds your own sources: `"mycorp.ids.random_code" = "IDL102"`.
     - `deterministic = ["mycorp.rng.seeded_choice"]` silences a name you know is deterministic.
@@ -84,6 +108,7 @@ class NonJournaledRandom(KnownCallRule):
     """
 
     code = "IDL102"
+    frameworks = ("restate", "temporal")
     name = "non-journaled-random"
     summary = "Unseeded randomness in handler code"
     what = "draws unseeded random values"
@@ -106,6 +131,27 @@ class NonJournaledRandom(KnownCallRule):
                 drawn = await ctx.run_typed("draw", lambda: random.randint(1, 6))
                 return picked + drawn + rng.randint(1, 6)
         """),
+        Valid("""
+            import random
+            import secrets
+
+            from temporalio import activity, workflow
+            from temporalio.workflow import random as workflow_random
+
+
+            @activity.defn
+            async def new_token() -> str:
+                return secrets.token_urlsafe(16)  # activities run once per attempt
+
+
+            @workflow.defn
+            class Dice:
+                @workflow.run
+                async def run(self, seed: int) -> int:
+                    fixed = random.Random(seed)  # seeded: deterministic
+                    own = workflow.new_random()
+                    return workflow.random().randint(1, 6) + workflow_random().randint(1, 6) + fixed.randint(1, 6) + own.randint(1, 6)
+        """, note="Temporal: workflow.random / new_random, seeded Random, secrets in an activity"),
     ]
     INVALID = [
         Invalid(
@@ -203,6 +249,119 @@ class NonJournaledRandom(KnownCallRule):
                     rng = ctx.random()
                     return rng.randint(1, 6)
             """,
+        ),
+        Invalid(
+            """
+                import random
+
+                from temporalio import workflow
+
+
+                @workflow.defn
+                class Dice:
+                    @workflow.run
+                    async def run(self, sides: list[int]) -> int:
+                        total = 0
+                        for side in sides:
+                            if side > 0:
+                                total += random.randint(1, side)
+                        return total + self._bonus(sides)
+
+                    def _bonus(self, sides: list[int]) -> int:
+                        return random.Random().choice(sides)
+            """,
+            ((13, 26), (17, 16)),
+            fixed="""
+                import random
+
+                from temporalio import workflow
+
+
+                @workflow.defn
+                class Dice:
+                    @workflow.run
+                    async def run(self, sides: list[int]) -> int:
+                        total = 0
+                        for side in sides:
+                            if side > 0:
+                                total += workflow.random().randint(1, side)
+                        return total + self._bonus(sides)
+
+                    def _bonus(self, sides: list[int]) -> int:
+                        return workflow.new_random().choice(sides)
+            """,
+            note="Temporal: nested in for/if, in a helper method; Random() -> new_random()",
+        ),
+        Invalid(
+            """
+                import os
+                import secrets
+
+                import temporalio.workflow as wf
+
+
+                @wf.defn
+                class Codes:
+                    @wf.run
+                    async def run(self) -> str:
+                        try:
+                            code = secrets.token_hex(8)
+                        except ValueError:
+                            code = ""
+                        return code + os.urandom(4).hex()
+            """,
+            ((12, 20), (15, 23)),
+            message="use `workflow.random().randbytes(n)",
+            fixed="""
+                import os
+                import secrets
+
+                import temporalio.workflow as wf
+
+
+                @wf.defn
+                class Codes:
+                    @wf.run
+                    async def run(self) -> str:
+                        try:
+                            code = wf.random().randbytes(8).hex()
+                        except ValueError:
+                            code = ""
+                        return code + wf.random().randbytes(4).hex()
+            """,
+            unsafe=True,
+            note="Temporal: aliased module reused; secrets/urandom: unsafe (not cryptographic)",
+        ),
+        Invalid(
+            """
+                from random import shuffle
+
+                from temporalio.workflow import defn, run
+
+
+                @defn
+                class Deck:
+                    @run
+                    async def deal(self, cards: list[str]) -> list[str]:
+                        shuffle(cards)
+                        return cards
+            """,
+            ((10, 9),),
+            fixed="""
+                from random import shuffle
+
+                from temporalio.workflow import defn, run
+                from temporalio import workflow
+
+
+                @defn
+                class Deck:
+                    @run
+                    async def deal(self, cards: list[str]) -> list[str]:
+                        workflow.random().shuffle(cards)
+                        return cards
+            """,
+            note="Temporal: from-imported random function; workflow import added",
         ),
     ]
 

@@ -14,7 +14,8 @@ from ._shared import KnownCallRule, context_name, fix_strategy, make_fix, tables
 class NonJournaledUuid(KnownCallRule):
     """
     ## What it does
-    Reports UUIDs generated in handler code outside a journaled action:
+    Reports UUIDs generated in handler code outside a journaled action (Restate) or in workflow
+    code (Temporal):
     - `uuid.uuid4()` (random) and `uuid.uuid1()` (clock plus a random clock sequence);
     - `uuid.uuid6()`, `uuid.uuid7()` (Python 3.14) and `uuid.uuid8()` called without arguments;
     - the `uuid6` backport (`uuid6.uuid6`, `uuid7`, `uuid8`) and `uuid_utils` (`uuid1`, `uuid4`,
@@ -55,6 +56,23 @@ class NonJournaledUuid(KnownCallRule):
       `uuid_utils.UUID` and `uuid.UUID` are different types.
     - No fix for calls with arguments (`uuid.uuid1(node=...)`) or without a context in scope.
 
+    ## Temporal
+    In workflow code use `workflow.uuid4()` (a version-4 `uuid.UUID` from `workflow.random()`)
+    or `workflow.uuid7()` (RFC 9562 version 7: the workflow time in milliseconds plus random
+    bits), both replayed identically (temporalio 1.35, `workflow/_context.py`; `uuid7` is in the
+    installed SDK). Neither is cryptographically safe. Activities may generate any UUID.
+    Fixes (the `workflow` module as the file spells it; `from temporalio import workflow` added
+    when missing), for calls without arguments:
+    - `uuid.uuid4()` → `workflow.uuid4()`, `uuid.uuid7()` (3.14) → `workflow.uuid7()`: **safe**,
+      same type and version;
+    - `uuid.uuid1()`/`uuid6()` → `workflow.uuid7()` (time-ordered, but another version and no node
+      id), `uuid8()` → `workflow.uuid4()`, the `uuid6` backport and `uuid_utils` (another UUID
+      class) → `workflow.uuid4()`/`uuid7()`: **unsafe**;
+    - no fix in queries and update validators: both draw from `workflow.random()`, which raises
+      `ReadOnlyContextError` there.
+    temporalint: TPL008 `nondeterministic-call` covers `uuid.uuid1` and `uuid.uuid4` (no fix);
+    this rule adds uuid6/7/8, the `uuid6` and `uuid_utils` packages, helpers, and fixes.
+
     ## Options
     - `[tool.idemlint.nondeterministic]` adds your own generators: `"mycorp.ids.new_id" = "IDL103"`.
     - `deterministic = ["mycorp.ids.from_name"]` silences a name you know is deterministic.
@@ -62,6 +80,7 @@ class NonJournaledUuid(KnownCallRule):
     """
 
     code = "IDL103"
+    frameworks = ("restate", "temporal")
     name = "non-journaled-uuid"
     summary = "Random UUID generated in handler code"
     what = "generates a new UUID"
@@ -83,6 +102,25 @@ class NonJournaledUuid(KnownCallRule):
                 stable = uuid.uuid5(uuid.NAMESPACE_URL, sku)  # deterministic
                 return f"{order_id}-{stable}"
         """),
+        Valid("""
+            import uuid
+
+            from temporalio import activity, workflow
+            from temporalio.workflow import uuid4
+
+
+            @activity.defn
+            async def external_id() -> str:
+                return str(uuid.uuid4())  # activities run once per attempt
+
+
+            @workflow.defn
+            class Orders:
+                @workflow.run
+                async def run(self, order_id: str) -> str:
+                    named = uuid.uuid5(uuid.NAMESPACE_URL, order_id)  # name-based
+                    return f"{workflow.uuid4()} {workflow.uuid7()} {uuid4()} {named}"
+        """, note="Temporal: workflow.uuid4/uuid7 (from-imported too), uuid5, uuid4 in an activity"),
     ]
     INVALID = [
         Invalid(
@@ -143,6 +181,86 @@ class NonJournaledUuid(KnownCallRule):
             ((10, 80),),
             message="`uuid.uuid1()`",
             note="arguments forwarded to the action are evaluated in the handler",
+        ),
+        Invalid(
+            """
+                import uuid
+
+                from temporalio import workflow
+
+
+                @workflow.defn
+                class Orders:
+                    @workflow.run
+                    async def run(self, items: list[str]) -> list[str]:
+                        ids = []
+                        for item in items:
+                            if item:
+                                ids.append(f"{item}-{uuid.uuid4()}")
+                        return ids + [self._trace()]
+
+                    def _trace(self) -> str:
+                        return str(uuid.uuid4())
+            """,
+            ((13, 38), (17, 20)),
+            message="use `workflow.uuid4()`",
+            fixed="""
+                import uuid
+
+                from temporalio import workflow
+
+
+                @workflow.defn
+                class Orders:
+                    @workflow.run
+                    async def run(self, items: list[str]) -> list[str]:
+                        ids = []
+                        for item in items:
+                            if item:
+                                ids.append(f"{item}-{workflow.uuid4()}")
+                        return ids + [self._trace()]
+
+                    def _trace(self) -> str:
+                        return str(workflow.uuid4())
+            """,
+            note="Temporal: nested in for/if, in a helper method",
+        ),
+        Invalid(
+            """
+                import contextlib
+                from uuid import uuid1
+
+                import temporalio.workflow as wf
+
+
+                @wf.defn
+                class Orders:
+                    @wf.run
+                    async def run(self) -> str:
+                        with contextlib.suppress(KeyError):
+                            return str(uuid1())
+                        return ""
+
+            """,
+            ((12, 24),),
+            fixed="""
+                import contextlib
+                from uuid import uuid1
+
+                import temporalio.workflow as wf
+
+
+                @wf.defn
+                class Orders:
+                    @wf.run
+                    async def run(self) -> str:
+                        with contextlib.suppress(KeyError):
+                            return str(wf.uuid7())
+                        return ""
+
+            """,
+            unsafe=True,
+            note="Temporal: aliased module; uuid1 (time-based v1) -> uuid7: unsafe",
         ),
     ]
 

@@ -104,6 +104,19 @@ class NonJournaledNetworkIo(KnownCallRule):
     - The handler's journal changes shape: deploy the change as a new deployment, so that
       invocations already in flight finish on the code they started with.
 
+    ## Temporal
+    Workflow code (a `@workflow.defn` class's methods and what they call) is replayed from the
+    workflow's history after a worker restart or a cache eviction, and records nothing of its
+    own: only commands (activities, timers, children, ...) and their results are in the history.
+    A network request there runs again on every replay, and a result that differs makes the replay take
+    another path than the history (a nondeterminism error). Move it into an activity
+    (`@activity.defn`, run once per attempt, its result recorded) and call it with
+    `workflow.execute_activity(...)`; code in activities is not reported. The workflow sandbox
+    (temporalio 1.35, `worker/workflow_sandbox/_restrictions.py`) rejects some of these calls at
+    run time, not all, and not with `sandboxed=False`. No fix: moving code into an activity
+    needs a new function, its registration on the worker and timeouts.
+    temporalint: no rule for I/O in workflow code.
+
     ## Options
     - `[tool.idemlint.nondeterministic]` adds your own clients:
       `"mycorp.payments.Client().charge" = { code = "IDL104", async = true }` (add
@@ -116,6 +129,7 @@ class NonJournaledNetworkIo(KnownCallRule):
     """
 
     code = "IDL104"
+    frameworks = ("restate", "temporal")
     name = "non-journaled-network-io"
     summary = "Network I/O in handler code outside a journaled action"
     what = "performs network I/O"
@@ -145,6 +159,27 @@ class NonJournaledNetworkIo(KnownCallRule):
                 ping = await ctx.run_typed("ping", functools.partial(requests.head, "https://psp.example"))
                 return {"receipt": receipt, "status": status, "ping": ping.status_code}
         """),
+        Valid("""
+            import urllib.request
+            from datetime import timedelta
+
+            from temporalio import activity, workflow
+
+
+            @activity.defn
+            def fetch(url: str) -> str:
+                with urllib.request.urlopen(url) as response:  # activities may do I/O
+                    return response.read().decode()
+
+
+            @workflow.defn
+            class Sync:
+                @workflow.run
+                async def run(self, url: str) -> str:
+                    return await workflow.execute_activity(
+                        fetch, url, start_to_close_timeout=timedelta(seconds=30)
+                    )
+        """, note="Temporal: I/O inside an activity"),
     ]
     INVALID = [
         Invalid(
@@ -235,6 +270,30 @@ class NonJournaledNetworkIo(KnownCallRule):
                     return rate
             """,
             note="journals the JSON, not the response; continuation lines move with the body",
+        ),
+        Invalid(
+            """
+                from urllib.request import urlopen
+
+                import temporalio.workflow as wf
+
+
+                @wf.defn
+                class Sync:
+                    @wf.run
+                    async def run(self, urls: list[str]) -> int:
+                        size = 0
+                        for url in urls:
+                            if url:
+                                size += len(urlopen(url).read())
+                        return size + self._ping()
+
+                    def _ping(self) -> int:
+                        return urlopen("https://example.com").status
+            """,
+            ((13, 29), (17, 16)),
+            message="performs network I/O in workflow code; move it into an activity",
+            note="Temporal: no fix; nested in for/if, in a helper method, from-imported",
         ),
     ]
 

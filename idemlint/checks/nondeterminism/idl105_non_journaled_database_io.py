@@ -90,6 +90,19 @@ class NonJournaledDatabaseIo(KnownCallRule):
     - The handler's journal changes shape: deploy the change as a new deployment, so that
       invocations already in flight finish on the code they started with.
 
+    ## Temporal
+    Workflow code (a `@workflow.defn` class's methods and what they call) is replayed from the
+    workflow's history after a worker restart or a cache eviction, and records nothing of its
+    own: only commands (activities, timers, children, ...) and their results are in the history.
+    A database or cache query there runs again on every replay, and a result that differs makes the replay take
+    another path than the history (a nondeterminism error). Move it into an activity
+    (`@activity.defn`, run once per attempt, its result recorded) and call it with
+    `workflow.execute_activity(...)`; code in activities is not reported. The workflow sandbox
+    (temporalio 1.35, `worker/workflow_sandbox/_restrictions.py`) rejects some of these calls at
+    run time, not all, and not with `sandboxed=False`. No fix: moving code into an activity
+    needs a new function, its registration on the worker and timeouts.
+    temporalint: no rule for I/O in workflow code.
+
     ## Options
     - `[tool.idemlint.nondeterministic]` adds your own data access layer:
       `"mycorp.db.Repository().{save,load}" = { code = "IDL105", async = true }`.
@@ -98,6 +111,7 @@ class NonJournaledDatabaseIo(KnownCallRule):
     """
 
     code = "IDL105"
+    frameworks = ("restate", "temporal")
     name = "non-journaled-database-io"
     summary = "Database or cache I/O in handler code outside a journaled action"
     what = "performs database / cache I/O"
@@ -120,6 +134,27 @@ class NonJournaledDatabaseIo(KnownCallRule):
 
                 return await ctx.run_typed("reserve", update)
         """),
+        Valid("""
+            import sqlite3
+            from datetime import timedelta
+
+            from temporalio import activity, workflow
+
+
+            @activity.defn
+            def count_orders(path: str) -> int:
+                with sqlite3.connect(path) as db:  # activities may query
+                    return db.execute("select count(*) from orders").fetchone()[0]
+
+
+            @workflow.defn
+            class Report:
+                @workflow.run
+                async def run(self, path: str) -> int:
+                    return await workflow.execute_activity(
+                        count_orders, path, start_to_close_timeout=timedelta(seconds=30)
+                    )
+        """, note="Temporal: the query inside an activity"),
     ]
     INVALID = [
         Invalid(
@@ -162,6 +197,27 @@ class NonJournaledDatabaseIo(KnownCallRule):
                     return left
             """,
             doc=True,
+        ),
+        Invalid(
+            """
+                import sqlite3
+
+                from temporalio import workflow
+
+
+                @workflow.defn
+                class Report:
+                    @workflow.run
+                    async def run(self, path: str) -> int:
+                        db = sqlite3.connect(path)
+                        try:
+                            return db.execute("select count(*) from orders").fetchone()[0]
+                        finally:
+                            db.close()
+            """,
+            ((12, 20), (12, 20)),
+            message="performs database / cache I/O in workflow code; move it into an activity",
+            note="Temporal: no fix; in try (the query and the fetch of its cursor)",
         ),
     ]
 

@@ -87,6 +87,19 @@ class NonJournaledSystemIo(KnownCallRule):
     - The handler's journal changes shape: deploy the change as a new deployment, so that
       invocations already in flight finish on the code they started with.
 
+    ## Temporal
+    Workflow code (a `@workflow.defn` class's methods and what they call) is replayed from the
+    workflow's history after a worker restart or a cache eviction, and records nothing of its
+    own: only commands (activities, timers, children, ...) and their results are in the history.
+    A file, process or environment access there runs again on every replay, and a result that differs makes the replay take
+    another path than the history (a nondeterminism error). Move it into an activity
+    (`@activity.defn`, run once per attempt, its result recorded) and call it with
+    `workflow.execute_activity(...)`; code in activities is not reported. The workflow sandbox
+    (temporalio 1.35, `worker/workflow_sandbox/_restrictions.py`) rejects some of these calls at
+    run time, not all, and not with `sandboxed=False`. No fix: moving code into an activity
+    needs a new function, its registration on the worker and timeouts.
+    temporalint: no rule for I/O in workflow code.
+
     ## Options
     - `[tool.idemlint.nondeterministic]` adds your own helpers: `"mycorp.storage.upload" = "IDL106"`.
     - `deterministic = ["mycorp.storage.local_path"]` silences a name that does no I/O.
@@ -95,6 +108,7 @@ class NonJournaledSystemIo(KnownCallRule):
     """
 
     code = "IDL106"
+    frameworks = ("restate", "temporal")
     name = "non-journaled-system-io"
     summary = "Filesystem, subprocess or environment side effect in handler code"
     what = "is a system side effect"
@@ -122,6 +136,26 @@ class NonJournaledSystemIo(KnownCallRule):
                 )
                 return region + out + TEMPLATE
         """),
+        Valid("""
+            import subprocess
+            from datetime import timedelta
+
+            from temporalio import activity, workflow
+
+
+            @activity.defn
+            def build(target: str) -> int:
+                return subprocess.run(["make", target], check=False).returncode  # in an activity
+
+
+            @workflow.defn
+            class Build:
+                @workflow.run
+                async def run(self, target: str) -> int:
+                    return await workflow.execute_activity(
+                        build, target, start_to_close_timeout=timedelta(minutes=10)
+                    )
+        """, note="Temporal: the process inside an activity"),
     ]
     INVALID = [
         Invalid(
@@ -170,6 +204,31 @@ class NonJournaledSystemIo(KnownCallRule):
                     return body
             """,
             doc=True,
+        ),
+        Invalid(
+            """
+                import os
+                import subprocess
+
+                import temporalio.workflow as wf
+
+
+                @wf.defn
+                class Build:
+                    @wf.run
+                    async def run(self, target: str) -> str:
+                        if target:
+                            os.environ["TARGET"] = target
+                            subprocess.run(["make", target], check=False)
+                        return self._log(target)
+
+                    def _log(self, target: str) -> str:
+                        with open("build.log") as log:
+                            return log.read()
+            """,
+            ((12, 13), (13, 13), (17, 14)),
+            message="is a system side effect in workflow code; move it into an activity",
+            note="Temporal: no fix; environment, process, file (in a helper method)",
         ),
     ]
 

@@ -17,7 +17,8 @@ from ._shared import KnownCallRule, context_name, fix_strategy, make_fix, readab
 class NonDurableSleep(KnownCallRule):
     """
     ## What it does
-    Reports sleeps in process memory in handler code outside a journaled action:
+    Reports sleeps in process memory in handler code outside a journaled action (Restate) or in
+    workflow code (Temporal, where `asyncio.sleep` is fine: see below):
     - `time.sleep(...)`;
     - `asyncio.sleep(...)`, `trio.sleep(...)` and `anyio.sleep(...)`, except with a literal `0`
       (`await asyncio.sleep(0)` only yields to the event loop);
@@ -61,6 +62,20 @@ class NonDurableSleep(KnownCallRule):
     The handler's journal gains a timer entry: deploy the change as a new deployment, so that
     invocations already in flight finish on the code they started with.
 
+    ## Temporal
+    `asyncio.sleep` IS a durable timer in workflow code: the workflow's event loop
+    (temporalio 1.35, `worker/_workflow_instance.py`) implements `call_later` (and `call_at`,
+    used by `asyncio.timeout`/`wait_for`) through `_timer_impl`, which emits a `start_timer`
+    command recorded in the history. So `asyncio.sleep`, `asyncio.wait_for` and
+    `asyncio.gather` are not reported for Temporal. `time.sleep` is: it blocks the worker's
+    workflow thread, records nothing, and a workflow task that runs over 2 seconds is failed by
+    the worker's deadlock detection (`worker/_workflow.py`, `_deadlock_timeout_seconds = 2`).
+    trio/anyio sleeps do not run on the workflow loop at all (reported, no fix).
+    Fix: `time.sleep(d)` → `await workflow.sleep(d)` (`workflow.sleep(duration: float |
+    timedelta)`, the `workflow` module as the file spells it): **safe**, only where `await` is
+    allowed (an `async def`) and with one positional argument; no fix in sync code.
+    temporalint has no rule for sleeping in workflow code.
+
     ## Options
     - `[tool.idemlint.nondeterministic]` adds your own waits:
       `"mycorp.retry.backoff" = { code = "IDL107", async = true }`.
@@ -69,6 +84,7 @@ class NonDurableSleep(KnownCallRule):
     """
 
     code = "IDL107"
+    frameworks = ("restate", "temporal")
     name = "non-durable-sleep"
     summary = "Non-durable sleep in a handler"
     what = "sleeps in process memory"
@@ -94,6 +110,30 @@ class NonDurableSleep(KnownCallRule):
             async def backoff() -> None:
                 await asyncio.sleep(2)
         """),
+        Valid("""
+            import asyncio
+            import time
+            from datetime import timedelta
+
+            from temporalio import activity, workflow
+
+
+            @activity.defn
+            def poll() -> None:
+                time.sleep(1)  # activities may block (a sync activity runs in an executor)
+
+
+            @workflow.defn
+            class Reminder:
+                @workflow.run
+                async def run(self, delay: float) -> None:
+                    await asyncio.sleep(delay)  # a durable timer in workflow code
+                    await workflow.sleep(timedelta(minutes=5))
+                    await asyncio.gather(asyncio.sleep(1), self._tick())
+
+                async def _tick(self) -> None:
+                    await asyncio.sleep(2)
+        """, note="Temporal: asyncio.sleep is a durable timer; time.sleep in an activity"),
     ]
     INVALID = [
         Invalid(
@@ -145,6 +185,87 @@ class NonDurableSleep(KnownCallRule):
             """,
             ((11, 5),),
             note="a sync handler cannot await: reported without a fix",
+        ),
+        Invalid(
+            """
+                import time
+
+                from temporalio import workflow
+
+
+                @workflow.defn
+                class Reminder:
+                    @workflow.run
+                    async def run(self, delays: list[float]) -> None:
+                        for delay in delays:
+                            if delay:
+                                time.sleep(delay)
+                        await self._pause()
+
+                    async def _pause(self) -> None:
+                        time.sleep(2)
+            """,
+            ((12, 17), (16, 9)),
+            message="use `await workflow.sleep(...)`",
+            fixed="""
+                import time
+
+                from temporalio import workflow
+
+
+                @workflow.defn
+                class Reminder:
+                    @workflow.run
+                    async def run(self, delays: list[float]) -> None:
+                        for delay in delays:
+                            if delay:
+                                await workflow.sleep(delay)
+                        await self._pause()
+
+                    async def _pause(self) -> None:
+                        await workflow.sleep(2)
+            """,
+            note="Temporal: nested in for/if, in an async helper method",
+        ),
+        Invalid(
+            """
+                from time import sleep
+
+                import temporalio.workflow as wf
+
+
+                @wf.defn
+                class Reminder:
+                    @wf.run
+                    async def run(self) -> None:
+                        try:
+                            sleep(3)
+                        finally:
+                            self._wait()
+
+                    def _wait(self) -> None:
+                        sleep(1)
+            """,
+            ((11, 13), (16, 9)),
+            fixed="""
+                from time import sleep
+
+                import temporalio.workflow as wf
+
+
+                @wf.defn
+                class Reminder:
+                    @wf.run
+                    async def run(self) -> None:
+                        try:
+                            await wf.sleep(3)
+                        finally:
+                            self._wait()
+
+                    def _wait(self) -> None:
+                        sleep(1)
+            """,
+            note="Temporal: aliased module, from-imported sleep; none in a sync helper",
         ),
     ]
 

@@ -82,6 +82,24 @@ class AsyncioCombinatorOnJournaledFutures(KnownCallRule):
     signatures and semantics (`wait_completed` has no `return_when`, `as_completed` is an async
     generator, `select` returns `[key, value]`); rewrite them by hand as the message suggests.
 
+    ## Temporal
+    The workflow's event loop is deterministic (temporalio 1.35, `worker/_workflow_instance.py`):
+    tasks run in a fixed order and timers (`call_later`/`call_at`) are durable `start_timer`
+    commands. So `asyncio.gather`, `create_task`, `ensure_future`, `shield`, `TaskGroup` and
+    `wait_for` are fine in workflow code and not reported. `asyncio.wait` and
+    `asyncio.as_completed` are: they keep the futures in a `set`, whose iteration order follows
+    the tasks' hashes (`id`, a memory address) and differs between a run and its replay, for ANY
+    futures (activities or plain tasks), so for Temporal they are reported whatever they
+    combine. The SDK ships deterministic copies (`workflow/_asyncio.py`, "should be used instead
+    of that one in workflows"): `workflow.wait(fs, *, timeout=None, return_when=ALL_COMPLETED)`
+    and `workflow.as_completed(fs, *, timeout=None)`, the same signatures. Fixes (the `workflow`
+    module as the file spells it):
+    - `asyncio.as_completed(...)` → `workflow.as_completed(...)`: **safe**, same arguments and
+      iterator;
+    - `asyncio.wait(...)` → `workflow.wait(...)`: **unsafe**, it returns `(done, pending)` as
+      lists, not sets (set operations on the result stop working).
+    temporalint has no rule for asyncio combinators.
+
     ## Options
     - `[tool.idemlint.nondeterministic]` adds your own combinators over durable futures:
       `"mycorp.futures.first_of" = { code = "IDL109", when = "durable-future-arg", async = true }`.
@@ -89,6 +107,7 @@ class AsyncioCombinatorOnJournaledFutures(KnownCallRule):
     """
 
     code = "IDL109"
+    frameworks = ("restate", "temporal")
     name = "asyncio-combinator-on-journaled-futures"
     summary = "asyncio combinator or task over Restate durable futures"
     what = "combines durable futures with asyncio"
@@ -117,6 +136,36 @@ class AsyncioCombinatorOnJournaledFutures(KnownCallRule):
 
                 return done + await ctx.run_typed("fetch", fetch_all)
         """),
+        Valid("""
+            import asyncio
+            from datetime import timedelta
+
+            from temporalio import activity, workflow
+
+
+            @activity.defn
+            async def greet(name: str) -> str:
+                return f"hello {name}"
+
+
+            @workflow.defn
+            class Fanout:
+                @workflow.run
+                async def run(self, names: list[str]) -> list[str]:
+                    calls = [
+                        workflow.execute_activity(greet, n, start_to_close_timeout=timedelta(seconds=5))
+                        for n in names
+                    ]
+                    results = list(await asyncio.gather(*calls))  # deterministic on the workflow loop
+                    task = asyncio.create_task(self._one())
+                    done, _ = await workflow.wait([task], timeout=10)
+                    for next_done in workflow.as_completed([task]):
+                        results.append(await next_done)
+                    return results + [await asyncio.wait_for(self._one(), 5)] + [len(done)]
+
+                async def _one(self) -> str:
+                    return "one"
+        """, note="Temporal: asyncio.gather/create_task/wait_for are fine; workflow.wait/as_completed"),
     ]
     INVALID = [
         Invalid(
@@ -175,6 +224,114 @@ class AsyncioCombinatorOnJournaledFutures(KnownCallRule):
                     return datetime.timedelta(seconds=1)
             """,
             doc=True,
+        ),
+        Invalid(
+            """
+                import asyncio
+                from datetime import timedelta
+
+                from temporalio import activity, workflow
+
+
+                @activity.defn
+                async def greet(name: str) -> str:
+                    return f"hello {name}"
+
+
+                @workflow.defn
+                class Fanout:
+                    @workflow.run
+                    async def run(self, names: list[str]) -> list[str]:
+                        handles = [
+                            workflow.start_activity(greet, n, start_to_close_timeout=timedelta(seconds=5))
+                            for n in names
+                        ]
+                        results = []
+                        if handles:
+                            for next_done in asyncio.as_completed(handles, timeout=60):
+                                results.append(await next_done)
+                        return results
+            """,
+            ((22, 30),),
+            message="use `workflow.as_completed(...)`",
+            fixed="""
+                import asyncio
+                from datetime import timedelta
+
+                from temporalio import activity, workflow
+
+
+                @activity.defn
+                async def greet(name: str) -> str:
+                    return f"hello {name}"
+
+
+                @workflow.defn
+                class Fanout:
+                    @workflow.run
+                    async def run(self, names: list[str]) -> list[str]:
+                        handles = [
+                            workflow.start_activity(greet, n, start_to_close_timeout=timedelta(seconds=5))
+                            for n in names
+                        ]
+                        results = []
+                        if handles:
+                            for next_done in workflow.as_completed(handles, timeout=60):
+                                results.append(await next_done)
+                        return results
+            """,
+            note="Temporal: as_completed -> workflow.as_completed (same signature): safe",
+        ),
+        Invalid(
+            """
+                import asyncio
+
+                import temporalio.workflow as wf
+
+
+                @wf.defn
+                class Race:
+                    @wf.run
+                    async def run(self) -> int:
+                        return await self._first()
+
+                    async def _first(self) -> int:
+                        tasks = [asyncio.create_task(self._work(n)) for n in range(3)]
+                        try:
+                            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                        except asyncio.CancelledError:
+                            raise
+                        return len(done)
+
+                    async def _work(self, n: int) -> int:
+                        return n
+            """,
+            ((15, 29),),
+            fixed="""
+                import asyncio
+
+                import temporalio.workflow as wf
+
+
+                @wf.defn
+                class Race:
+                    @wf.run
+                    async def run(self) -> int:
+                        return await self._first()
+
+                    async def _first(self) -> int:
+                        tasks = [asyncio.create_task(self._work(n)) for n in range(3)]
+                        try:
+                            done, _ = await wf.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                        except asyncio.CancelledError:
+                            raise
+                        return len(done)
+
+                    async def _work(self, n: int) -> int:
+                        return n
+            """,
+            unsafe=True,
+            note="Temporal: asyncio.wait over plain tasks too; aliased module; lists, not sets: unsafe",
         ),
     ]
 
