@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -112,8 +113,16 @@ def test_user_extensions_and_errors() -> None:
 def test_wheel_ships_knowledge_base_and_runs_from_elsewhere(tmp_path: Path) -> None:
     """`pip install .` (not editable): the knowledge base is inside the wheel; rule pages render."""
     dist = tmp_path / "dist"
+    # Build from a copy of the sources: a developer's stale `build/` would leak old files into
+    # the wheel (setuptools reuses it).
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for name in ("idemlint", "rules"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
         capture_output=True, text=True, timeout=280,
     )
     assert build.returncode == 0, build.stderr
