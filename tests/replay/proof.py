@@ -53,9 +53,11 @@ def render() -> str:
         "line, then runs the fixed file (`idemlint check --fix --unsafe-fixes`, or the rule "
         "page's manual fix) in the same run and asserts the harm is gone.",
         "",
-        f"Proven: {len(proven)} Restate rules. Rule pending (Temporal shapes for the coming "
-        f"rules, harm and fix proven, no idemlint assertion yet): {len(pending)}. Not observable "
-        f"(kept out of the count): {len(unobservable)}.",
+        "Proven: " + ", ".join(
+            f"{sum(c.engine == engine for c in proven)} on {engine}"
+            for engine in sorted({c.engine for c in proven})
+        ) + f". Rule pending (shapes whose harm and fix are proven, no idemlint assertion yet): "
+        f"{len(pending)}. Not observable (kept out of the count): {len(unobservable)}.",
         "",
         "| rule | engine | harm without the fix | harm after the fix | fix | what the test observes | how |",
         "|---|---|---|---|---|---|---|",

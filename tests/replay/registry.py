@@ -117,20 +117,20 @@ BY_KEY = {case.key: case for case in CASES}
 
 TEMPORAL_REPLAY = "a worker with `max_cached_workflows=0` (replays history on every task)"
 CASES += [
-    Case("T-clock", "wall clock in workflow code", "Temporal", "temporal/wf_clock.py", None,
-         "manual/wf_clock.py",
+    Case("T-clock", "IDL101", "Temporal", "temporal/wf_clock.py", 12,
+         "auto",
          "`time.time()` read again on replay: the workflow returns a value other than the one "
          "its activity recorded (fix: `workflow.now()`)", SINK + "; " + TEMPORAL_REPLAY),
-    Case("T-random", "random in workflow code", "Temporal", "temporal/wf_random.py", None,
-         "manual/wf_random.py",
+    Case("T-random", "IDL102", "Temporal", "temporal/wf_random.py", 12,
+         "auto",
          "`random.randint()` drawn again on replay: the workflow returns a value other than the "
          "one its activity recorded (fix: `workflow.random()`)", SINK + "; " + TEMPORAL_REPLAY),
-    Case("T-uuid", "uuid4 in workflow code", "Temporal", "temporal/wf_uuid.py", None,
-         "manual/wf_uuid.py",
+    Case("T-uuid", "IDL103", "Temporal", "temporal/wf_uuid.py", 12,
+         "auto",
          "`uuid.uuid4()` made again on replay: the workflow returns a value other than the one "
          "its activity recorded (fix: `workflow.uuid4()`)", SINK + "; " + TEMPORAL_REPLAY),
-    Case("T-sleep", "time.sleep in workflow code", "Temporal", "temporal/wf_sleep.py", None,
-         "manual/wf_sleep.py",
+    Case("T-sleep", "IDL107", "Temporal", "temporal/wf_sleep.py", 10,
+         "auto",
          "`time.sleep()` blocks the workflow thread: the worker fails the workflow task "
          "(deadlock detected) and the workflow does not complete (fix: `await asyncio.sleep()`, "
          "a durable timer)", "the workflow's history (`WorkflowTaskFailed`, `TimerStarted`)"),
