@@ -53,7 +53,7 @@ def test_idl208_activity_imported_from_another_module(tmp_path: Path) -> None:
     found = lint_tree(tmp_path, files, "IDL208")
     assert where(found["shop/workflows.py"]) == [("IDL208", 16, 23), ("IDL208", 17, 22)]
     assert found["shop/activities.py"] == []
-    assert found["shop/workflows.py"][0].message.startswith("Activity `charge` is called directly")
+    assert found["shop/workflows.py"][0].message.startswith("activity `charge` is called directly")
 
 
 def test_idl208_the_timeout_comes_from_the_same_workflow_only() -> None:
@@ -331,7 +331,7 @@ def test_idl211_activities_in_another_module_and_their_decorators(tmp_path: Path
     }
     found = lint_tree(tmp_path, files, "IDL211")
     assert [(f.line, f.column, f.message) for f in found["jobs/workflows.py"]] == [
-        (15, 82, "Activity `silent` never heartbeats (`activity.heartbeat`), so "
+        (15, 82, "activity `silent` never heartbeats (`activity.heartbeat`), so "
                  "`heartbeat_timeout=` times out every attempt that runs longer"),
     ]
     assert found["jobs/workflows.py"][0].severity == "warning"

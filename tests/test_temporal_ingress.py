@@ -348,7 +348,7 @@ def test_bundled_temporal_example_builds_as_a_worker(temporal_example: str) -> N
     validate_worker(worker.WORKFLOWS, worker.ACTIVITIES)
     workflows, _ = definitions(importlib.import_module(f"{temporal_example}.workflows"))
     _, activities = definitions(importlib.import_module(f"{temporal_example}.activities"))
-    assert set(worker.WORKFLOWS) == set(workflows) and len(workflows) == 4
+    assert set(worker.WORKFLOWS) == set(workflows) and len(workflows) == 5
     assert set(worker.ACTIVITIES) == set(activities) and len(activities) == 5
 
 
@@ -360,7 +360,7 @@ def test_bundled_temporal_example_findings(cli: Callable[..., Run]) -> None:
     assert found == [
         ("activities.py", 64, 37, "IDL402"),
         ("starter.py", 22, 38, "IDL402"),
-        ("workflows.py", 82, 54, "IDL302"),
+        ("workflows.py", 83, 54, "IDL302"),
     ]
     run = cli("check", "--isolated", "--extend-select", "IDL403", "--output-format", "json",
               str(ROOT / "examples" / "temporal"))
@@ -401,7 +401,7 @@ def test_add_noqa_on_the_temporal_example(tmp_path: Path, cli: Callable[..., Run
     first = cli("check", "--add-noqa", "temporal", cwd=tmp_path)
     assert first.code == 0
     for name, line, code in (("activities.py", 64, "IDL402"), ("starter.py", 22, "IDL402"),
-                             ("workflows.py", 82, "IDL302")):
+                             ("workflows.py", 83, "IDL302")):
         text = (tmp_path / "temporal" / name).read_text(encoding="utf-8").splitlines()[line - 1]
         assert re.search(rf"# noqa: (IDL\d+, )*{code}\b", text), text
     snapshot = {p: p.read_bytes() for p in (tmp_path / "temporal").rglob("*.py")}

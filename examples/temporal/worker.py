@@ -10,9 +10,15 @@ from temporalio.worker import Worker
 
 from . import TASK_QUEUE
 from .activities import charge_card, open_refund, reserve_stock, send_receipt, ship_parcel
-from .workflows import OrderWorkflow, RefundWorkflow, ReportWorkflow, ShipmentWorkflow
+from .workflows import (
+    OrderWorkflow,
+    RefundWorkflow,
+    ReminderWorkflow,
+    ReportWorkflow,
+    ShipmentWorkflow,
+)
 
-WORKFLOWS = [OrderWorkflow, ShipmentWorkflow, RefundWorkflow, ReportWorkflow]
+WORKFLOWS = [OrderWorkflow, ShipmentWorkflow, RefundWorkflow, ReportWorkflow, ReminderWorkflow]
 ACTIVITIES = [reserve_stock, charge_card, ship_parcel, send_receipt, open_refund]
 
 

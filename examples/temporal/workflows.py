@@ -3,8 +3,9 @@ same decisions every time. Side effects go through the activities in activities.
 
 from __future__ import annotations
 
+import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -88,3 +89,16 @@ class ReportWorkflow:
     @workflow.run
     async def run(self) -> str:
         return str(workflow.uuid4())  # deterministic: drawn from the workflow's seed
+
+
+@workflow.defn
+class ReminderWorkflow:
+    """Each line of `run` breaks on replay; `idemlint check` says how."""
+
+    @workflow.run
+    async def run(self, order: Order) -> str:
+        sent_at = datetime.now()  # a different time on every replay
+        time.sleep(5)  # blocks the workflow thread instead of starting a durable timer
+        await open_refund(order)  # runs inline: unjournaled, again on every replay
+        await workflow.execute_activity(send_receipt, order)  # no timeout: rejected at run time
+        return sent_at.isoformat()

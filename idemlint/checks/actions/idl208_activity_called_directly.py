@@ -284,7 +284,7 @@ class ActivityCalledDirectly(Rule):
         return module.finding(
             self,
             call,
-            f"Activity `{name}` is called directly and runs inline in workflow code; "
+            f"activity `{name}` is called directly and runs inline in workflow code; "
             f"start it with `{start}`{where}",
             fix=fix,
             detail=(

@@ -195,7 +195,7 @@ class HeartbeatTimeoutWithoutHeartbeat(Rule):
             yield module.finding(
                 self,
                 keyword,
-                f"Activity `{name}` never heartbeats (`{beat}`), so `{keyword.arg}=` times out "
+                f"activity `{name}` never heartbeats (`{beat}`), so `{keyword.arg}=` times out "
                 "every attempt that runs longer",
                 detail=f"`{name}` is started with `{keyword.arg}=` but neither it, its helpers "
                 f"nor its decorators call `{beat}`: the server times out any attempt longer "

@@ -62,14 +62,10 @@ class ThreadsInWorkflow(KnownCallRule):
     VALID = [
         Valid("""
             import asyncio
-            import time
             from concurrent.futures import ThreadPoolExecutor
             from datetime import timedelta
 
-            import restate
             from temporalio import activity, workflow
-
-            svc = restate.Service("Resize")
 
 
             @activity.defn
@@ -92,13 +88,21 @@ class ThreadsInWorkflow(KnownCallRule):
 
                 async def _noop(self) -> None:
                     return None
+        """, doc=True, note="threads in an activity; asyncio tasks in the workflow"),
+        Valid("""
+            import asyncio
+            import time
+
+            import restate
+
+            svc = restate.Service("Resize")
 
 
             @svc.handler()
             async def thumbnail(ctx: restate.Context, path: str) -> str:
                 await asyncio.to_thread(time.sleep, 0)  # Restate: not reported by IDL108
                 return path
-        """, doc=True, note="threads in an activity; asyncio tasks in the workflow; Restate"),
+        """, note="Restate's loop runs threads like any asyncio loop"),
     ]
     INVALID = [
         Invalid(
