@@ -120,6 +120,9 @@ class Framework:
     context_getters: frozenset[str] = frozenset()
     # Modules whose functions are the durable context's API (called without a context object).
     context_modules: frozenset[str] = frozenset()
+    # Context methods that draw from the invocation's deterministic seed (same value on every
+    # replay of one invocation, a new one for the next invocation).
+    context_generators: frozenset[str] = frozenset()
     journaled_actions: frozenset[str] = frozenset()
     durable: frozenset[str] = frozenset()
     calls: frozenset[str] = frozenset()
@@ -355,6 +358,7 @@ def _load_framework(path: Traversable) -> Framework:
         entry_classes=entry_classes,
         context_position=None if position == -1 else position,
         context_modules=ctx_set("modules"),
+        context_generators=ctx_set("generators"),
         journaled_decorators=_expanded_map(_table(data, "journaled_decorators", where), where),
         triggers=tuple(t.lower().encode() for t in _strings(data, "triggers", where)),
         trigger_patterns=tuple(

@@ -25,7 +25,6 @@ class Fresh:
 # Codes of the knowledge base's categories whose calls return a new value every time.
 FRESH_CODES = frozenset({"IDL101", "IDL102", "IDL103"})
 # The context's own seeded generators: the same on every retry of one invocation.
-_CONTEXT_GENERATORS = frozenset({"uuid", "random"})
 _GRANULAR_FORMATS = re.compile(r"%[HIMSfsTXcpzZ]")
 
 
@@ -56,6 +55,7 @@ def fresh_values(
     if depth > 4:
         return out
     model = module.model
+    generators = frozenset().union(*(fw.context_generators for fw in model.frameworks))
     stack: list[ast.AST] = [expr]
     while stack:
         node = stack.pop()
@@ -65,10 +65,11 @@ def fresh_values(
             if model.action_call(node) is not None:
                 continue
             func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in _CONTEXT_GENERATORS \
-                    and model.is_context(func.value):
-                out.append(Fresh(node, module.text(node.func) + "()", True))
-                continue
+            if isinstance(func, ast.Attribute) and func.attr in generators:
+                framework = model.context_framework(func.value)
+                if framework is not None and func.attr in framework.context_generators:
+                    out.append(Fresh(node, module.text(node.func) + "()", True))
+                    continue
             qualname = module.resolver.qualname(func)
             if qualname is not None:
                 entry = module.kb.lookup(qualname)

@@ -49,7 +49,7 @@ def _rule(code: str, rule: Any) -> dict[str, Any]:
         "help": {"text": page or rule.summary, "markdown": page or rule.summary},
         "helpUri": rule_url(code),
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
-        "properties": {"tags": ["durable-execution", "restate"]},
+        "properties": {"tags": ["durable-execution", *rule.frameworks]},
     }
 
 
