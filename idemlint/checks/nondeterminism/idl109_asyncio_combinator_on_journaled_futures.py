@@ -46,6 +46,14 @@ class AsyncioCombinatorOnJournaledFutures(KnownCallRule):
     wrapping a durable future in a task adds scheduling the journal knows nothing about. Even
     `asyncio.gather` fails fast on the first error the event loop sees, which depends on timing.
 
+    What the real engine shows (`tests/replay`, Restate 1.7, see the
+    [proof page](../proof.md)): `asyncio.wait` over `ctx.run_typed(...)` futures does not even
+    get to a replay — it fails on every attempt (`'ServerDurableFuture' object has no attribute
+    'add_done_callback'`), so the handler never completes. `asyncio.gather` over the same futures
+    completed, and under a forced retry each action ran once with the same result: no harm was
+    observed for that shape. It stays reported because its error handling follows event-loop
+    timing, and `restate.gather` is the combinator the SDK documents.
+
     ## Use instead
     `restate.gather(...)` waits until every future has completed and returns the futures themselves,
     not their values; awaiting each completed future gives its value (or raises its error).
