@@ -14,7 +14,7 @@ from .cli_io import out, use_color, write_file
 from .diagnostics import Finding
 from .discovery import discover
 from .engine import FileResult
-from .output import SHOWS_EDITS, Report, render
+from .output import Report, render
 from .project import Project
 from .runner import Job, run
 
@@ -37,7 +37,6 @@ def check(args: argparse.Namespace) -> int:
         fix=args.fix or args.diff,
         unsafe=unsafe,
         diff=args.diff,
-        materialize=args.output_format in SHOWS_EDITS and not args.diff and not args.statistics,
     )
     project = Project.for_paths(paths, settings.source.parent if settings.source else None)
     results = run(

@@ -18,7 +18,7 @@ from .cli_common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, resolve_settings
 from .cli_io import out, use_color
 from .discovery import Target
 from .engine import Linter
-from .output import SHOWS_EDITS, Report, render
+from .output import Report, render
 from .project import Project
 from .runner import Job, process
 from .source import LoadError, SourceFile
@@ -36,8 +36,7 @@ def check_stdin(args: argparse.Namespace) -> int:
             _out_bytes(raw)
         return EXIT_CLEAN
     unsafe = settings.unsafe_fixes if args.unsafe_fixes is None else args.unsafe_fixes
-    job = Job(fix=fixing, unsafe=unsafe, diff=fixing,  # diff: never write, stdin has no file
-              materialize=args.output_format in SHOWS_EDITS and not fixing)
+    job = Job(fix=fixing, unsafe=unsafe, diff=fixing)  # diff: never write, stdin has no file
     project = Project.for_paths([path], settings.source.parent if settings.source else None)
     result = process(Linter(settings, project), job, Target(path, name or "-"), raw)
     for error in result.internal_errors:

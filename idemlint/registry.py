@@ -152,12 +152,6 @@ def _register(cls: type[Rule]) -> None:
     _RULES[cls.code] = cls
 
 
-def register(cls: type[Rule]) -> type[Rule]:
-    """Kept for rules defined before automatic registration; a no-op on a registered rule."""
-    _register(cls)
-    return cls
-
-
 def all_rules() -> dict[str, type[Rule]]:
     """Every registered rule by code (importing the rule modules registers them)."""
     from . import checks  # noqa: F401  (registration side effect)

@@ -36,7 +36,6 @@ class Job:
     fix: bool = False  # compute fixed text (write it unless ``diff``)
     unsafe: bool = False
     diff: bool = False  # compute fixes, never write
-    materialize: bool = False  # build fix edits for output (json, sarif, full, ...)
     fix_codes: frozenset[str] | None = None  # only fix these codes (None: all selected)
 
 

@@ -48,15 +48,11 @@ class Report:
 
 Formatter = Callable[[Report], str]
 FORMATS: dict[str, Formatter] = {}
-# Formats that show fix edits: the runner builds the edits only for these.
-SHOWS_EDITS: set[str] = set()
 
 
-def register(name: str, shows_edits: bool = False) -> Callable[[Formatter], Formatter]:
+def register(name: str) -> Callable[[Formatter], Formatter]:
     def decorate(func: Formatter) -> Formatter:
         FORMATS[name] = func
-        if shows_edits:
-            SHOWS_EDITS.add(name)
         return func
 
     return decorate

@@ -7,11 +7,11 @@ import json
 from . import Report, register
 
 
-@register("json", shows_edits=True)
+@register("json")
 def as_json(report: Report) -> str:
     return json.dumps([f.to_json() for f in report.findings], indent=2) + "\n"
 
 
-@register("json-lines", shows_edits=True)
+@register("json-lines")
 def as_json_lines(report: Report) -> str:
     return "".join(json.dumps(f.to_json()) + "\n" for f in report.findings)

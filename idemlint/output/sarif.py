@@ -94,7 +94,7 @@ def _result(finding: Finding, index: int | None) -> dict[str, Any]:
     return result
 
 
-@register("sarif", shows_edits=True)
+@register("sarif")
 def sarif(report: Report) -> str:
     rules = report.rules
     codes = sorted(rules)

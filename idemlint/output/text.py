@@ -36,7 +36,7 @@ def text(report: Report) -> str:
     return "".join(line_of(f, report) + "\n" for f in report.findings)
 
 
-@register("full", shows_edits=True)
+@register("full")
 def full(report: Report) -> str:
     out: list[str] = []
     for finding in report.findings:
